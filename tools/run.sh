@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The README's two commands, and a few more:
+#   tools/run.sh main            install what is missing, build, run the main job
+#   tools/run.sh test            install what is missing, build, run the whole test suite
+#   tools/run.sh test-sanitize   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   tools/run.sh deps            only install the Debian packages ember needs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential cmake libopenblas-dev libfmt-dev doctest-dev zlib1g-dev)
+JOBS=${JOBS:-2}
+
+deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "ember: installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+build() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@"
+  cmake --build "$dir" -j"$JOBS"
+}
+
+case "${1:-}" in
+  deps) deps ;;
+  main)
+    deps
+    build build
+    ./build/tools/ember-demo
+    ;;
+  test)
+    deps
+    build build
+    ctest --test-dir build -j"$JOBS" --output-on-failure
+    ;;
+  test-sanitize)
+    deps
+    build build-sanitize -DEMBER_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_CUDA=OFF
+    ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-sanitize -j"$JOBS" --output-on-failure
+    ;;
+  *)
+    sed -n '2,6p' "$0"
+    exit 2
+    ;;
+esac
