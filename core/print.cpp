@@ -80,7 +80,7 @@ std::string Tensor::str() const {
   NoGradGuard no_grad;
   const bool floating = is_floating(dtype());
   const Tensor host = contiguous().to(kCPU).to(floating ? kFloat64 : dtype() == kBool ? kBool : kInt64);
-  Printer p{host, numel() > kSummariseAbove, floating};
+  Printer p{host, numel() > kSummariseAbove, floating, true, 0, {}};
   p.measure(host.numel());
   const std::string prefix = "tensor(";
   p.print(0, 0, static_cast<int>(prefix.size()));

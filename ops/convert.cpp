@@ -4,6 +4,9 @@
 #include "ember/core/autograd.h"
 #include "ember/ops/cpu/elementwise.h"
 #include "ember/ops/elementwise.h"
+#ifdef EMBER_WITH_CUDA
+#include "ember/ops/cuda/kernels.h"
+#endif
 
 namespace ember {
 
@@ -137,11 +140,18 @@ Tensor& copy_(Tensor& self, const Tensor& src) {
 
 Tensor& fill_(Tensor& self, Scalar value) {
   check_writable("fill_", self);
-  check_cpu("fill_", self);
-  visit_dtype(self.dtype(), [&]<typename T>() {
-    const T v = static_cast<T>(value);
-    cpu::unary_kernel<T, T>(self, self, [v](T) { return v; });
-  });
+#ifdef EMBER_WITH_CUDA
+  if (self.device().is_cuda() && self.is_contiguous()) {
+    cuda::fill_contiguous(self.raw_data(), self.numel(), self.dtype(), value);
+  } else
+#endif
+  {
+    check_cpu("fill_", self);
+    visit_dtype(self.dtype(), [&]<typename T>() {
+      const T v = static_cast<T>(value);
+      cpu::unary_kernel<T, T>(self, self, [v](T) { return v; });
+    });
+  }
   self.storage()->bump_version("fill_");
   if (GradMode::is_enabled() && self.requires_grad()) {
     // The old value no longer matters: the tensor becomes a constant.
