@@ -55,7 +55,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
   EMBER_CHECK(step != 0, "arange: step must be non-zero");
   EMBER_CHECK(std::isfinite(start) && std::isfinite(end), "arange: start and end must be finite");
   const double count = std::ceil((end - start) / step);
-  EMBER_CHECK((step > 0) == (end >= start) || count <= 0,
+  EMBER_CHECK(end == start || (step > 0) == (end > start),
               "arange: step {} does not lead from {} to {}", step, start, end);
   const int64_t n = std::max<int64_t>(0, static_cast<int64_t>(count));
   Tensor host = empty({n}, TensorOptions(options.dtype));
@@ -74,7 +74,7 @@ Tensor linspace(Scalar start, Scalar end, int64_t steps, TensorOptions options) 
     T* p = host.data_ptr<T>();
     // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
     for (int64_t i = 0; i < steps; ++i)
-      p[i] = static_cast<T>(i < steps / 2 ? start + delta * static_cast<double>(i)
+      p[i] = static_cast<T>(i < steps / 2 || steps == 1 ? start + delta * static_cast<double>(i)
                                           : end - delta * static_cast<double>(steps - 1 - i));
   });
   return options.device.is_cpu() ? host : host.to(options.device);
