@@ -5,10 +5,20 @@
 
 namespace ember::nn {
 
-Tensor ReLU::forward(const Tensor& x) const { return relu(x); }
-Tensor GELU::forward(const Tensor& x) const { return gelu(x, approximate); }
-Tensor Tanh::forward(const Tensor& x) const { return tanh(x); }
-Tensor Sigmoid::forward(const Tensor& x) const { return sigmoid(x); }
-Tensor Softmax::forward(const Tensor& x) const { return softmax(x, dim); }
+Tensor ReLU::forward(const Tensor& x) const {
+  return relu(x);
+}
+Tensor GELU::forward(const Tensor& x) const {
+  return gelu(x, approximate);
+}
+Tensor Tanh::forward(const Tensor& x) const {
+  return tanh(x);
+}
+Tensor Sigmoid::forward(const Tensor& x) const {
+  return sigmoid(x);
+}
+Tensor Softmax::forward(const Tensor& x) const {
+  return softmax(x, dim);
+}
 
 }  // namespace ember::nn

@@ -36,10 +36,14 @@ double erfinv(double y) {
 double gain(Nonlinearity nonlinearity, double negative_slope) {
   switch (nonlinearity) {
     case Nonlinearity::Linear:
-    case Nonlinearity::Sigmoid: return 1.0;
-    case Nonlinearity::Tanh: return 5.0 / 3.0;
-    case Nonlinearity::ReLU: return std::sqrt(2.0);
-    case Nonlinearity::LeakyReLU: return std::sqrt(2.0 / (1 + negative_slope * negative_slope));
+    case Nonlinearity::Sigmoid:
+      return 1.0;
+    case Nonlinearity::Tanh:
+      return 5.0 / 3.0;
+    case Nonlinearity::ReLU:
+      return std::sqrt(2.0);
+    case Nonlinearity::LeakyReLU:
+      return std::sqrt(2.0 / (1 + negative_slope * negative_slope));
   }
   return 1.0;
 }
@@ -64,8 +68,8 @@ Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
 
 Tensor& trunc_normal_(Tensor& t, double mean, double std, double a, double b, Generator* gen) {
   check_floating("trunc_normal_", t);
-  EMBER_CHECK(a < b && std > 0, "trunc_normal_: need a < b and std > 0 (a={}, b={}, std={})", a,
-              b, std);
+  EMBER_CHECK(a < b && std > 0, "trunc_normal_: need a < b and std > 0 (a={}, b={}, std={})", a, b,
+              std);
   auto cdf = [](double x) { return 0.5 * (1 + std::erf(x / std::sqrt(2.0))); };
   const double lo = cdf((a - mean) / std), hi = cdf((b - mean) / std);
   Tensor u = uniform(t.sizes(), 2 * lo - 1, 2 * hi - 1, kFloat64, gen);
@@ -81,8 +85,12 @@ Tensor& constant_(Tensor& t, double value) {
   NoGradGuard no_grad;
   return t.fill_(value);
 }
-Tensor& zeros_(Tensor& t) { return constant_(t, 0); }
-Tensor& ones_(Tensor& t) { return constant_(t, 1); }
+Tensor& zeros_(Tensor& t) {
+  return constant_(t, 0);
+}
+Tensor& ones_(Tensor& t) {
+  return constant_(t, 1);
+}
 
 Tensor& xavier_uniform_(Tensor& t, double g, Generator* gen) {
   auto [in, out] = fans(t);

@@ -125,7 +125,8 @@ std::shared_ptr<Module> Module::child(const std::string& name) const {
 std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modules() const {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> out;
   // The root has no owning shared_ptr of its own here; callers get it as a non-owning alias.
-  out.emplace_back("", std::shared_ptr<Module>(std::shared_ptr<Module>(), const_cast<Module*>(this)));
+  out.emplace_back("",
+                   std::shared_ptr<Module>(std::shared_ptr<Module>(), const_cast<Module*>(this)));
   std::function<void(const std::string&, const Module&)> walk = [&](const std::string& prefix,
                                                                     const Module& m) {
     for (const auto& [n, c] : m.children_) {
@@ -239,8 +240,8 @@ void Module::print(std::string& out, const std::string& name, int indent) const 
     return;
   }
   out += "(" + extra;
-  out += fmt::format(")  # {} params{}\n", total,
-                     own ? fmt::format(" ({} own)", own) : std::string());
+  out +=
+      fmt::format(")  # {} params{}\n", total, own ? fmt::format(" ({} own)", own) : std::string());
   for (const auto& [n, m] : children_) m->print(out, n, indent + 2);
 }
 

@@ -86,8 +86,8 @@ class Module {
  private:
   void collect_parameters(const std::string& prefix,
                           std::vector<std::pair<std::string, Tensor>>& out, bool recurse) const;
-  void collect_buffers(const std::string& prefix,
-                       std::vector<std::pair<std::string, Tensor>>& out, bool recurse) const;
+  void collect_buffers(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>& out,
+                       bool recurse) const;
   void print(std::string& out, const std::string& name, int indent) const;
   void check_new_name(const std::string& name) const;
 

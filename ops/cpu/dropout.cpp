@@ -10,7 +10,7 @@ namespace ember::cpu {
 
 namespace {
 
-constexpr int64_t kLanes = 16;  // Philox counters evaluated together
+constexpr int64_t kLanes = 64;  // Philox counters evaluated together (256 elements)
 
 // Philox4x32-10 for counters first .. first + kLanes - 1 at once: words[4 * lane + w] equals
 // philox4x32(seed, first + lane)[w], i.e. the words in element order. The same rounds as core/generator.cpp, written over lane
@@ -53,12 +53,16 @@ void philox_lanes(uint64_t seed, uint64_t first, uint32_t (&words)[4 * kLanes]) 
 
 template <typename T>
 void dropout_kernel(const T* x, T* y, int64_t n, double p, uint64_t seed, uint64_t first) {
-  const T scale = p < 1 ? static_cast<T>(1.0 / (1.0 - p)) : T(0);
-  // Keep when word * 2^-32 >= p, i.e. word >= ceil(p * 2^32) (never for p = 1).
-  const auto threshold = static_cast<uint64_t>(std::ceil(p * 4294967296.0));
+  if (p >= 1) {  // nothing is kept (the threshold below would not fit in 32 bits)
+    std::fill(y, y + n, T(0));
+    return;
+  }
+  const T scale = static_cast<T>(1.0 / (1.0 - p));
+  // Keep when word * 2^-32 >= p, i.e. word >= ceil(p * 2^32).
+  const auto threshold = static_cast<uint32_t>(std::ceil(p * 4294967296.0));
   const auto counters = static_cast<int64_t>(dropout_counters(n));
   const int64_t batches = (counters + kLanes - 1) / kLanes;
-  parallel_for(0, batches, 64, [&](int64_t begin, int64_t end) {
+  parallel_for(0, batches, 16, [&](int64_t begin, int64_t end) {
     uint32_t words[4 * kLanes];
     for (int64_t b = begin; b < end; ++b) {
       philox_lanes(seed, first + static_cast<uint64_t>(b * kLanes), words);
@@ -66,7 +70,10 @@ void dropout_kernel(const T* x, T* y, int64_t n, double p, uint64_t seed, uint64
       const int64_t count = std::min<int64_t>(kLanes * 4, n - base);
       const T* in = x + base;
       T* out = y + base;
-      for (int64_t j = 0; j < count; ++j) out[j] = words[j] >= threshold ? in[j] * scale : T(0);
+      for (int64_t j = 0; j < count; ++j) {
+        const T kept = in[j] * scale;
+        out[j] = words[j] >= threshold ? kept : T(0);
+      }
     }
   });
 }

@@ -92,32 +92,33 @@ void layer_norm_backward_params(const T* dy, const T* x, const T* mean, const T*
   if (!dweight && !dbias) return;
   const int64_t chunks = std::max<int64_t>(1, (rows + kRowChunk - 1) / kRowChunk);
   const int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
-  // Partial sums per row chunk, in double; then each column adds its chunks in order.
-  std::vector<double> part_w(dweight ? static_cast<size_t>(chunks * cols) : 0);
-  std::vector<double> part_b(dbias ? static_cast<size_t>(chunks * cols) : 0);
+  // Each (row chunk, column block) task sums its rows in T on the stack (contiguous, vectorised)
+  // and stores one partial per chunk; then each column adds its chunks in order, in double.
+  std::vector<double> part_w(static_cast<size_t>(chunks * cols));
+  std::vector<double> part_b(static_cast<size_t>(chunks * cols));
   const int64_t task_work = std::min(rows, kRowChunk) * std::min(cols, kColumnBlock);
   parallel_for(0, chunks * blocks,
                std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(task_work, 1)),
                [&](int64_t begin, int64_t end) {
+                 T acc_w[kColumnBlock], acc_b[kColumnBlock];
                  for (int64_t t = begin; t < end; ++t) {
                    const int64_t c = t / blocks, j0 = (t % blocks) * kColumnBlock;
-                   const int64_t j1 = std::min(cols, j0 + kColumnBlock);
+                   const int64_t w = std::min(cols, j0 + kColumnBlock) - j0;
                    const int64_t i1 = std::min(rows, (c + 1) * kRowChunk);
-                   double* pw = dweight ? part_w.data() + c * cols : nullptr;
-                   double* pb = dbias ? part_b.data() + c * cols : nullptr;
-                   for (int64_t j = j0; j < j1; ++j) {
-                     if (pw) pw[j] = 0;
-                     if (pb) pb[j] = 0;
-                   }
+                   std::fill(acc_w, acc_w + w, T(0));
+                   std::fill(acc_b, acc_b + w, T(0));
                    for (int64_t i = c * kRowChunk; i < i1; ++i) {
-                     const T* g = dy + i * cols;
-                     const T* in = x + i * cols;
+                     const T* g = dy + i * cols + j0;
+                     const T* in = x + i * cols + j0;
                      const T m = mean[i], r = rstd[i];
-                     if (pw)
-                       for (int64_t j = j0; j < j1; ++j)
-                         pw[j] += static_cast<double>(g[j] * (in[j] - m) * r);
-                     if (pb)
-                       for (int64_t j = j0; j < j1; ++j) pb[j] += static_cast<double>(g[j]);
+                     for (int64_t j = 0; j < w; ++j) {
+                       acc_w[j] += g[j] * (in[j] - m) * r;
+                       acc_b[j] += g[j];
+                     }
+                   }
+                   for (int64_t j = 0; j < w; ++j) {
+                     part_w[c * cols + j0 + j] = static_cast<double>(acc_w[j]);
+                     part_b[c * cols + j0 + j] = static_cast<double>(acc_b[j]);
                    }
                  }
                });
