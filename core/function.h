@@ -75,12 +75,15 @@ class FunctionContext {
   bool in_backward_ = false;
 };
 
-// The type-erased form behind Function<F>::apply; also usable directly with lambdas:
-//   auto y = ember::apply_function("Square",
-//       [](FunctionContext& ctx, const TensorList& in) { ctx.save_for_backward(in);
-//                                                        return TensorList{in[0] * in[0]}; },
-//       [](FunctionContext& ctx, const TensorList& g) { return TensorList{g[0] * 2.0 *
-//       ctx.saved()[0]}; }, {x})[0];
+// The type-erased form behind Function<F>::apply, also usable with lambdas:
+//   auto square = [](FunctionContext& ctx, const TensorList& in) {
+//     ctx.save_for_backward(in);
+//     return TensorList{in[0] * in[0]};
+//   };
+//   auto square_grad = [](FunctionContext& ctx, const TensorList& g) {
+//     return TensorList{g[0] * 2.0 * ctx.saved()[0]};
+//   };
+//   auto y = ember::apply_function("Square", square, square_grad, {x})[0];
 using CustomForward = std::function<TensorList(FunctionContext&, const TensorList&)>;
 using CustomBackward = std::function<TensorList(FunctionContext&, const TensorList&)>;
 TensorList apply_function(std::string name, const CustomForward& forward, CustomBackward backward,

@@ -79,40 +79,25 @@ std::unique_ptr<T[]> scratch(int64_t n) {
   return std::make_unique_for_overwrite<T[]>(static_cast<size_t>(std::max<int64_t>(n, 1)));
 }
 
-// Batch-of-(sample, group) work: small products run one unit per thread (each with its own
-// scratch, OpenBLAS single-threaded); large ones run in order with OpenBLAS and the im2col
-// loops threaded inside, so the two levels never nest.
+// Runs unit(u, scratch) for the (sample, group) units of a convolution. Small products run one
+// unit per thread, each with its own scratch and OpenBLAS single-threaded; large ones run in
+// order with only OpenBLAS threading inside. im2col/col2im then stay on the calling thread:
+// an OpenMP region right before a threaded GEMM leaves spinning OpenMP workers competing with
+// OpenBLAS's threads for the cores, which costs more than the copy gains.
 template <typename T, typename Unit>
 void for_each_unit(int64_t units, bool small, int64_t scratch_size, int64_t unit_work,
                    const Unit& unit) {
   if (units > 1 && small) {
-    cpu::parallel_for(0, units,
-                      std::max<int64_t>(1, cpu::kParallelGrain / std::max<int64_t>(unit_work, 1)),
-                      [&](int64_t begin, int64_t end) {
-                        auto buffer = scratch<T>(scratch_size);
-                        for (int64_t u = begin; u < end; ++u) unit(u, buffer.get(), false);
-                      });
+    const int64_t grain =
+        std::max<int64_t>(1, cpu::kParallelGrain / std::max<int64_t>(unit_work, 1));
+    cpu::parallel_for(0, units, grain, [&](int64_t begin, int64_t end) {
+      auto buffer = scratch<T>(scratch_size);
+      for (int64_t u = begin; u < end; ++u) unit(u, buffer.get());
+    });
   } else {
     auto buffer = scratch<T>(scratch_size);
-    for (int64_t u = 0; u < units; ++u) unit(u, buffer.get(), true);
+    for (int64_t u = 0; u < units; ++u) unit(u, buffer.get());
   }
-}
-
-// im2col of channels [0, count) of `image`, threaded over channels when asked.
-template <typename T>
-void columns_of(const T* image, const cpu::ConvGeometry& g, int64_t count, T* columns,
-                bool threaded) {
-  if (!threaded) return cpu::im2col(image, g, columns, 0, count);
-  for_each_lane(count, g.kernel_size() * g.positions(),
-                [&](int64_t c) { cpu::im2col(image, g, columns, c, c + 1); });
-}
-
-template <typename T>
-void image_of(const T* columns, const cpu::ConvGeometry& g, int64_t count, T* image,
-              bool threaded) {
-  if (!threaded) return cpu::col2im(columns, g, image, 0, count);
-  for_each_lane(count, g.kernel_size() * g.positions(),
-                [&](int64_t c) { cpu::col2im(columns, g, image, c, c + 1); });
 }
 
 Tensor unfold_forward(const Tensor& input, const cpu::ConvGeometry& g) {
@@ -173,10 +158,10 @@ void conv2d_forward_kernel(const ConvShape& s, const T* x, const T* w, const T* 
   const int64_t l = g.positions(), plane = g.height * g.width;
   const bool pointwise = is_pointwise(g);
   for_each_unit<T>(s.batch * s.groups, s.small(), pointwise ? 0 : kg * l, s.unit_work(),
-                   [&](int64_t unit, T* cols, bool threaded) {
+                   [&](int64_t unit, T* cols) {
                      const int64_t n = unit / s.groups, grp = unit % s.groups;
                      const T* image = x + n * g.image_size() + grp * cg * plane;
-                     if (!pointwise) columns_of(image, g, cg, cols, threaded);
+                     if (!pointwise) cpu::im2col(image, g, cols, 0, cg);
                      T* o = out + (n * s.out_channels + grp * og) * l;
                      if (bias)
                        for (int64_t r = 0; r < og; ++r)
@@ -194,13 +179,13 @@ void conv2d_input_grad_kernel(const ConvShape& s, const T* w, const T* gy, T* gx
   const int64_t l = g.positions(), plane = g.height * g.width;
   const bool pointwise = is_pointwise(g);
   for_each_unit<T>(s.batch * s.groups, s.small(), pointwise ? 0 : kg * l, s.unit_work(),
-                   [&](int64_t unit, T* cols, bool threaded) {
+                   [&](int64_t unit, T* cols) {
                      const int64_t n = unit / s.groups, grp = unit % s.groups;
                      T* image = gx + n * g.image_size() + grp * cg * plane;
                      const T* dy = gy + (n * s.out_channels + grp * og) * l;
                      cpu::gemm<T>(kg, l, og, w + grp * og * kg, {true, kg}, dy, {false, l}, T(0),
                                   pointwise ? image : cols, l);
-                     if (!pointwise) image_of(cols, g, cg, image, threaded);
+                     if (!pointwise) cpu::col2im(cols, g, image, 0, cg);
                    });
 }
 
@@ -213,10 +198,10 @@ void conv2d_weight_grad_kernel(const ConvShape& s, const T* x, const T* gy, T* g
   const int64_t l = g.positions(), plane = g.height * g.width;
   const bool pointwise = is_pointwise(g);
   for_each_unit<T>(s.groups, s.small(), pointwise ? 0 : kg * l, s.unit_work() * s.batch,
-                   [&](int64_t grp, T* cols, bool threaded) {
+                   [&](int64_t grp, T* cols) {
                      for (int64_t n = 0; n < s.batch; ++n) {
                        const T* image = x + n * g.image_size() + grp * cg * plane;
-                       if (!pointwise) columns_of(image, g, cg, cols, threaded);
+                       if (!pointwise) cpu::im2col(image, g, cols, 0, cg);
                        const T* dy = gy + (n * s.out_channels + grp * og) * l;
                        cpu::gemm<T>(og, kg, l, dy, {false, l}, pointwise ? image : cols, {true, l},
                                     n == 0 ? T(0) : T(1), gw + grp * og * kg, kg);

@@ -147,10 +147,8 @@ Tensor& fill_(Tensor& self, Scalar value) {
 #endif
   {
     check_cpu("fill_", self);
-    visit_dtype(self.dtype(), [&]<typename T>() {
-      const T v = static_cast<T>(value);
-      cpu::unary_kernel<T, T>(self, self, [v](T) { return v; });
-    });
+    visit_dtype(self.dtype(),
+                [&]<typename T>() { cpu::fill_kernel<T>(self, static_cast<T>(value)); });
   }
   self.storage()->bump_version("fill_");
   if (GradMode::is_enabled() && self.requires_grad()) {

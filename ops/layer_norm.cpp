@@ -92,13 +92,10 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
       if (need_w) dw = empty(normalized_shape, opts);
       if (need_b) db = empty(normalized_shape, opts);
       visit_floating(x.dtype(), "layer_norm backward", [&]<typename T>() {
-        if (need_x)
-          cpu::layer_norm_backward_input(
-              g.data_ptr<T>(), xc.data_ptr<T>(), w.defined() ? w.data_ptr<T>() : nullptr,
-              mean_t.data_ptr<T>(), rstd_t.data_ptr<T>(), dx.data_ptr<T>(), rows, cols);
-        cpu::layer_norm_backward_params(g.data_ptr<T>(), xc.data_ptr<T>(), mean_t.data_ptr<T>(),
-                                        rstd_t.data_ptr<T>(), need_w ? dw.data_ptr<T>() : nullptr,
-                                        need_b ? db.data_ptr<T>() : nullptr, rows, cols);
+        cpu::layer_norm_backward(
+            g.data_ptr<T>(), xc.data_ptr<T>(), w.defined() ? w.data_ptr<T>() : nullptr,
+            mean_t.data_ptr<T>(), rstd_t.data_ptr<T>(), need_x ? dx.data_ptr<T>() : nullptr,
+            need_w ? dw.data_ptr<T>() : nullptr, need_b ? db.data_ptr<T>() : nullptr, rows, cols);
       });
       return {dx, dw, db};
     };

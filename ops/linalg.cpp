@@ -236,7 +236,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       if (bias.defined()) {
         const Tensor bc = bias.detach().contiguous();
         const T* bp = bc.data_ptr<T>();
-        for (int64_t r = 0; r < rows; ++r) std::memcpy(c + r * out_features, bp, out_features * sizeof(T));
+        // On this thread: OpenMP workers left spinning by a parallel fill would compete with
+        // OpenBLAS's threads during the GEMM, which costs far more than the copy.
+        for (int64_t r = 0; r < rows; ++r)
+          std::memcpy(c + r * out_features, bp, out_features * sizeof(T));
       }
       cpu::gemm<T>(rows, out_features, in, xs.data_ptr<T>(), *lx, w.data_ptr<T>(), *lw,
                    bias.defined() ? T(1) : T(0), c, out_features);

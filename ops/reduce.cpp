@@ -358,6 +358,13 @@ std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
   return extreme_along<false>("min", x, dim, keepdim, true);
 }
 
+Tensor max(const Tensor& a, const Tensor& b) {
+  return maximum(a, b);
+}
+Tensor min(const Tensor& a, const Tensor& b) {
+  return minimum(a, b);
+}
+
 Tensor argmax(const Tensor& x) {
   return arg_flat<true>("argmax", x);
 }

@@ -31,6 +31,9 @@ Tensor amin(const Tensor& x, const Shape& dims, bool keepdim = false);
 // to the chosen positions only. The reduced dim must not be empty.
 std::tuple<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim = false);
 std::tuple<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim = false);
+// Elementwise max / min of two tensors: libtorch's spelling of maximum / minimum.
+Tensor max(const Tensor& a, const Tensor& b);
+Tensor min(const Tensor& a, const Tensor& b);
 // Positions only (no gradient); without a dim, the position in the flattened tensor.
 Tensor argmax(const Tensor& x);
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);

@@ -33,19 +33,19 @@ struct Options {
   std::string dot_path;
 };
 
-[[noreturn]] void usage(const char* why) {
-  fmt::print(stderr,
+[[noreturn]] void usage(const char* why, int status = 2) {
+  fmt::print(status == 0 ? stdout : stderr,
              "ember-demo: {}\nusage: ember-demo [--steps N] [--hidden H] [--lr LR] "
              "[--points N] [--seed S] [--dot FILE]\n",
              why);
-  std::exit(2);
+  std::exit(status);
 }
 
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage("trains an MLP on two spirals");
+    if (flag == "--help" || flag == "-h") usage("trains an MLP on two spirals", 0);
     if (i + 1 >= argc) usage("missing value after an option");
     const char* value = argv[++i];
     if (flag == "--dot") {
@@ -96,10 +96,7 @@ std::pair<Tensor, Tensor> layer(int in, int out, ember::Generator& gen) {
   return {w.requires_grad_(), ember::zeros({out}).requires_grad_()};
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Options opt = parse(argc, argv);
+int train(const Options& opt) {
   ember::Generator gen(opt.seed);
   const auto [x, labels] = two_spirals(opt.points, gen);
 
@@ -157,4 +154,16 @@ int main(int argc, char** argv) {
   fmt::print("done in {:.2f} s: final loss {:.4f}, accuracy {:.2f}%\n", seconds, final_loss,
              100 * final_accuracy);
   return final_accuracy > 0.9 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options opt = parse(argc, argv);
+  try {
+    return train(opt);
+  } catch (const ember::Error& e) {
+    fmt::print(stderr, "ember-demo: {}\n", e.what());
+    return 1;
+  }
 }

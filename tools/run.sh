@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(build-essential cmake libopenblas-dev libfmt-dev doctest-dev zlib1g-dev)
+PACKAGES=(build-essential cmake libopenblas-dev libfmt-dev doctest-dev zlib1g-dev nlohmann-json3-dev)
 JOBS=${JOBS:-2}
 
 deps() {

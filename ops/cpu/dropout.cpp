@@ -13,9 +13,9 @@ namespace {
 constexpr int64_t kLanes = 64;  // Philox counters evaluated together (256 elements)
 
 // Philox4x32-10 for counters first .. first + kLanes - 1 at once: words[4 * lane + w] equals
-// philox4x32(seed, first + lane)[w], i.e. the words in element order. The same rounds as core/generator.cpp, written over lane
-// arrays so the compiler turns them into SIMD multiplies (a scalar Philox call per four elements
-// would dominate the cost of dropout).
+// philox4x32(seed, first + lane)[w], i.e. the words in element order. The same rounds as
+// core/generator.cpp, written over lane arrays so the compiler turns them into SIMD multiplies (a
+// scalar Philox call per four elements would dominate the cost of dropout).
 void philox_lanes(uint64_t seed, uint64_t first, uint32_t (&words)[4 * kLanes]) {
   constexpr uint32_t kMul0 = 0xD2511F53, kMul1 = 0xCD9E8D57;
   constexpr uint32_t kWeyl0 = 0x9E3779B9, kWeyl1 = 0xBB67AE85;

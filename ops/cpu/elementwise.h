@@ -1,6 +1,8 @@
 #pragma once
 // Elementwise kernels over StridedLoop: a contiguous typed fast path the compiler vectorises, a
 // broadcast-scalar path, and a general strided path. `f` is applied per element.
+#include <algorithm>
+
 #include "ember/ops/cpu/loops.h"
 
 namespace ember::cpu {
@@ -16,6 +18,19 @@ void unary_kernel(const Tensor& out, const Tensor& in, F f) {
     } else {
       for (int64_t i = 0; i < n; ++i)
         *reinterpret_cast<Out*>(p[0] + i * s[0]) = f(*reinterpret_cast<const In*>(p[1] + i * s[1]));
+    }
+  });
+}
+
+// Writes `value` everywhere without reading the old contents (which may be uninitialised).
+template <typename T>
+void fill_kernel(const Tensor& out, T value) {
+  StridedLoop<1> loop(out.sizes(), {&out});
+  loop.run([value](std::array<char*, 1> p, std::array<int64_t, 1> s, int64_t n) {
+    if (s[0] == sizeof(T)) {
+      std::fill_n(reinterpret_cast<T*>(p[0]), n, value);
+    } else {
+      for (int64_t i = 0; i < n; ++i) *reinterpret_cast<T*>(p[0] + i * s[0]) = value;
     }
   });
 }

@@ -11,16 +11,14 @@ template <typename T>
 void layer_norm_forward(const T* x, const T* weight, const T* bias, T* y, T* mean, T* rstd,
                         int64_t rows, int64_t cols, double eps);
 
-// dx = rstd * (g - mean(g) - x_hat * mean(g * x_hat)),  g = dy * weight.
+// Gradients, any of dx, dweight, dbias may be null (not wanted):
+//   dx = rstd * (g - mean(g) - x_hat * mean(g * x_hat)),  g = dy * weight, means over the row
+//   dweight = sum over rows of dy * x_hat,  dbias = sum over rows of dy
+// One pass over the data: while a row is in cache, its dx is written and its share of dweight
+// and dbias is added to the partial sums of its fixed-size chunk of rows. The chunks are then
+// added in order, so the result does not depend on the number of threads.
 template <typename T>
-void layer_norm_backward_input(const T* dy, const T* x, const T* weight, const T* mean,
-                               const T* rstd, T* dx, int64_t rows, int64_t cols);
-
-// dweight = sum over rows of dy * x_hat, dbias = sum over rows of dy (either may be null).
-// The row sums are split into fixed-size chunks, never by thread, so the result does not depend
-// on the number of threads.
-template <typename T>
-void layer_norm_backward_params(const T* dy, const T* x, const T* mean, const T* rstd, T* dweight,
-                                T* dbias, int64_t rows, int64_t cols);
+void layer_norm_backward(const T* dy, const T* x, const T* weight, const T* mean, const T* rstd,
+                         T* dx, T* dweight, T* dbias, int64_t rows, int64_t cols);
 
 }  // namespace ember::cpu

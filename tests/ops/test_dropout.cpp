@@ -33,6 +33,24 @@ TEST_CASE("dropout: same seed, same mask; values are 0 or x / (1 - p)") {
   CHECK(dropout(x, 0.5, true).to_vector<double>() == d1);
 }
 
+TEST_CASE("dropout: element i follows word i % 4 of Philox(seed, offset + i / 4)") {
+  const uint64_t seed = 1234, offset = (uint64_t{1} << 32) - 37;  // the counter crosses 2^32
+  Generator gen;
+  gen.set_state({seed, offset});
+  const int64_t n = 1001;  // not a multiple of any batch size
+  const double p = 0.37;
+  const auto y = dropout(ones({n}, kFloat64), p, true, &gen).to_vector<double>();
+  int64_t mismatches = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const auto words = philox4x32(seed, offset + static_cast<uint64_t>(i / 4));
+    const double u = static_cast<double>(words[i % 4]) / 4294967296.0;
+    const double expected = u >= p ? 1 / (1 - p) : 0.0;
+    if (std::fabs(y[i] - expected) > 1e-12) ++mismatches;
+  }
+  CHECK(mismatches == 0);
+  CHECK(gen.get_state().second == offset + (n + 3) / 4);  // the stream moved past the draw
+}
+
 TEST_CASE("dropout: expected value is preserved") {
   Generator gen(3);
   const Tensor y = dropout(ones({200000}), 0.3, true, &gen);

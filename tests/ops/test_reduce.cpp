@@ -81,6 +81,9 @@ TEST_CASE("max/min over all elements") {
   CHECK_GRAD([](const TensorList& in) { return TensorList{max(in[0])}; }, a);
   CHECK_GRAD([](const TensorList& in) { return TensorList{min(in[0].t())}; }, a);
   CHECK_THROWS_CONTAINING(max(zeros({0, 3})), "max: cannot reduce over an empty dim");
+  // Two tensors: elementwise, as maximum/minimum.
+  CHECK_CLOSE(max(f64({1, 5}, {2}), f64({3, 2}, {2})), f64({3, 5}, {2}));
+  CHECK_CLOSE(min(f64({1, 5}, {2}), f64({3, 2}, {2})), f64({1, 2}, {2}));
 }
 
 TEST_CASE("amax/amin over several dims") {
@@ -115,6 +118,15 @@ TEST_CASE("max/min along a dim: values, indices and gradients") {
   auto [vn, in] = max(f64({1, kNaN, 5, kNaN}, {4}), 0);
   CHECK(std::isnan(vn.item()));
   CHECK(in.item<int64_t>() == 1);
+  // NaN along a strided dim (columns) and along rows.
+  auto xn = f64({1, kNaN, kNaN, 2, 3, 0}, {3, 2});
+  auto [vc, ic] = max(xn, 0);
+  CHECK(std::isnan(vc.to_vector<double>()[0]));
+  CHECK(std::isnan(vc.to_vector<double>()[1]));
+  CHECK(ic.to_vector<int64_t>() == std::vector<int64_t>{1, 0});
+  auto [vr, ir] = min(xn, 1);
+  CHECK(ir.to_vector<int64_t>() == std::vector<int64_t>{1, 0, 1});
+  CHECK(vr.to_vector<double>()[2] == 0);
   // 0-d input.
   auto [vs, is] = max(scalar_tensor(2.5, kFloat64), 0);
   CHECK(vs.item() == 2.5);
