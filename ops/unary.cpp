@@ -5,6 +5,7 @@
 
 #include "ember/core/autograd.h"
 #include "ember/ops/cpu/elementwise.h"
+#include "ember/ops/cpu/vec_math.h"
 #include "ember/ops/elementwise.h"
 #include "ember/ops/factory.h"
 
@@ -42,8 +43,9 @@ constexpr double kGeluCoeff = 0.044715;
 // phi(x) (2 - x^2), is available for second-order gradients.
 Tensor gelu_erf_derivative(const Tensor& x) {
   Tensor out = map_floating("gelu_backward", x, [](auto v) {
-    const auto cdf = 0.5 * (1.0 + std::erf(v / kSqrt2));
-    return cdf + v * kInvSqrt2Pi * std::exp(-0.5 * v * v);
+    using T = decltype(v);
+    const T cdf = T(0.5) * (T(1) + cpu::verf(v * T(1 / kSqrt2)));
+    return cdf + v * T(kInvSqrt2Pi) * cpu::vexp(T(-0.5) * v * v);
   });
   if (auto node = make_node("gelu_backward", {x}, {out}))
     node->backward = [sx = SavedTensor(x)](const TensorList& g) -> TensorList {
@@ -172,7 +174,8 @@ Tensor gelu(const Tensor& x, bool approximate) {
                                             return 0.5 * v * (1 + std::tanh(u));
                                           })
                            : map_floating("gelu", x, [](auto v) {
-                               return 0.5 * v * (1 + std::erf(v / kSqrt2));
+                               using T = decltype(v);
+                               return T(0.5) * v * (T(1) + cpu::verf(v * T(1 / kSqrt2)));
                              });
   if (auto node = make_node("gelu", {x}, {out}))
     node->backward = [sx = SavedTensor(x), approximate](const TensorList& g) -> TensorList {

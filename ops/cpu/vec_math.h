@@ -50,4 +50,21 @@ inline double vexp(double x) {
   return std::exp(x);
 }
 
+// erf(x) in float, absolute error below 2e-7 (Abramowitz & Stegun 7.1.26 with the vectorisable
+// exp above): enough for GELU in float32, where the result is used as 1 + erf.
+inline float erf_float(float x) {
+  const float a = std::fabs(x);
+  const float t = 1.0f / (1.0f + 0.3275911f * a);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  const float y = 1.0f - p * t * exp_float(-a * a);
+  return x < 0 ? -y : y;
+}
+
+inline float verf(float x) { return erf_float(x); }
+inline double verf(double x) { return std::erf(x); }
+
 }  // namespace ember::cpu

@@ -117,3 +117,12 @@ TEST_CASE("reductions sum and mean") {
   CHECK_GRAD([](const TensorList& in) { return TensorList{in[0].transpose(0, 2).mean({1}, true)}; }, y);
   CHECK_GRADGRAD([](const TensorList& in) { return TensorList{(in[0] * in[0]).sum({1})}; }, y);
 }
+
+TEST_CASE("gelu in float32 (vectorised erf) agrees with float64 std::erf") {
+  const Tensor x64 = linspace(-9, 9, 20001, kFloat64).requires_grad_();
+  const Tensor x32 = x64.detach().to(kFloat32).requires_grad_();
+  gelu(x64).sum().backward();
+  gelu(x32).sum().backward();
+  CHECK_CLOSE(gelu(x32).to(kFloat64), gelu(x64).detach(), 1e-6, 1e-6);
+  CHECK_CLOSE(x32.grad().to(kFloat64), x64.grad(), 1e-6, 1e-6);
+}
