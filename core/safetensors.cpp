@@ -275,8 +275,10 @@ Entry read_entry(const Source& src, const std::string& name, const json& value,
   if (e.begin > e.end)
     invalid(src, "tensor {}: data_offsets [{}, {}] have begin > end", q, e.begin, e.end);
   if (e.end > data_bytes)
-    invalid(src, "tensor {}: data_offsets [{}, {}] end beyond the data section ({} bytes){}", q,
-            e.begin, e.end, data_bytes, " (is the file truncated?)");
+    invalid(src,
+            "tensor {}: data_offsets [{}, {}] end beyond the data section ({} bytes; is the file "
+            "truncated?)",
+            q, e.begin, e.end, data_bytes);
   const uint64_t expected = static_cast<uint64_t>(e.numel) * e.dtype->size;
   if (e.end - e.begin != expected)
     invalid(src, "tensor {}: data_offsets [{}, {}] hold {} bytes but {} shape {} needs {}", q,

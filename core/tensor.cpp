@@ -26,6 +26,7 @@ uint64_t Tensor::version() const { return storage()->version(); }
 
 bool Tensor::is_contiguous() const {
   const auto& impl = checked(impl_);
+  if (numel_of(impl.sizes) == 0) return true;  // no elements: any strides describe them
   int64_t expected = 1;
   for (size_t i = impl.sizes.size(); i-- > 0;) {
     if (impl.sizes[i] == 1) continue;

@@ -100,8 +100,10 @@ class Module {
 
 }  // namespace ember::nn
 
-template <>
-struct fmt::formatter<ember::nn::Module> : fmt::formatter<std::string> {
+// fmt::print("{}", model) for any module type.
+template <typename M>
+struct fmt::formatter<M, char, std::enable_if_t<std::is_base_of_v<ember::nn::Module, M>>>
+    : fmt::formatter<std::string> {
   auto format(const ember::nn::Module& m, format_context& ctx) const {
     return fmt::formatter<std::string>::format(m.str(), ctx);
   }

@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake libopenblas-dev libfmt-dev doctest-dev zlib1g-dev nlohmann-json3-dev)
 JOBS=${JOBS:-2}
+# OpenMP threads that spin while waiting burn the cores other processes need (ctest -j runs
+# several test programs at once); waiting passively costs little here.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 deps() {
   local missing=()

@@ -249,7 +249,8 @@ TEST_CASE("safetensors: every class of corrupted input is refused, naming file a
       {"cut in the header", good.substr(0, 40),
        fmt::format("header length {} is larger than the 32 bytes after it", kGoodHeader.size())},
       {"cut in the data", good.substr(0, good.size() - 1),
-       "tensor \"b\": data_offsets [8, 24] end beyond the data section (23 bytes)"},
+       "tensor \"b\": data_offsets [8, 24] end beyond the data section (23 bytes; is the file "
+       "truncated?)"},
       {"huge header length", huge_length, "header length 1099511627776 is larger than the"},
       {"header length past the end", past_end,
        fmt::format("header length {} is larger than the {} bytes after it (is the file truncated?)",
@@ -312,14 +313,14 @@ TEST_CASE("safetensors: every class of corrupted input is refused, naming file a
        "tensor \"a\": data_offsets [8, 0] have begin > end"},
       {"offsets out of range",
        file_from(with_a(R"({"dtype":"F32","shape":[2],"data_offsets":[20,28]})"), data),
-       "tensor \"a\": data_offsets [20, 28] end beyond the data section (24 bytes)"},
+       "tensor \"a\": data_offsets [20, 28] end beyond the data section (24 bytes;"},
       {"offsets far out of range",
        file_from(
            with_a(
                R"({"dtype":"F32","shape":[2],"data_offsets":[18446744073709551607,18446744073709551615]})"),
            data),
        "tensor \"a\": data_offsets [18446744073709551607, 18446744073709551615] end beyond the "
-       "data section (24 bytes)"},
+       "data section (24 bytes;"},
       {"size mismatch",
        file_from(with_a(R"({"dtype":"F32","shape":[3],"data_offsets":[0,8]})"), data),
        "tensor \"a\": data_offsets [0, 8] hold 8 bytes but F32 shape [3] needs 12"},
