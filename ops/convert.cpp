@@ -174,7 +174,8 @@ Tensor& sub_(Tensor& self, const Tensor& other, Scalar alpha) { return add_(self
 Tensor& mul_(Tensor& self, const Tensor& other) {
   check_writable("mul_", self);
   check_result_fits("mul_", self, other);
-  if (needs_grad({self, other})) return commit("mul_", self, mul(self, other));
+  // mul and div save their operands; a clone keeps self's old value intact for backward.
+  if (needs_grad({self, other})) return commit("mul_", self, mul(clone(self), other));
   return direct("mul_", self, other, [](auto x, auto y) { return x * y; });
 }
 
@@ -183,7 +184,7 @@ Tensor& div_(Tensor& self, const Tensor& other) {
   check_result_fits("div_", self, other);
   EMBER_CHECK(is_floating(self.dtype()), "div_: true division cannot be written into a {} tensor",
               self.dtype());
-  if (needs_grad({self, other})) return commit("div_", self, div(self, other));
+  if (needs_grad({self, other})) return commit("div_", self, div(clone(self), other));
   return direct("div_", self, other, [](auto x, auto y) { return x / y; });
 }
 
