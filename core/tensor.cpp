@@ -181,7 +181,7 @@ Tensor tensor(const std::vector<T>& values, const Shape& sizes, TensorOptions op
   if constexpr (std::is_same_v<T, bool>) {
     bool* p = host.data_ptr<bool>();
     for (size_t i = 0; i < values.size(); ++i) p[i] = values[i];
-  } else {
+  } else if (!values.empty()) {  // memcpy from an empty vector's null data() is undefined
     std::memcpy(host.raw_data(), values.data(), values.size() * sizeof(T));
   }
   Tensor out = host.to(options.dtype).to(options.device);
