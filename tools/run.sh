@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The README's two commands, and a few more:
 #   tools/run.sh main            install what is missing, build, run the main job
-#   tools/run.sh test            install what is missing, build, run the whole test suite
-#   tools/run.sh test-sanitize   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   tools/run.sh test            install what is missing, build, run the whole test suite, then
+#                                run it again under AddressSanitizer + UndefinedBehaviorSanitizer
+#   tools/run.sh test-release    only the Release build's suite
+#   tools/run.sh test-sanitize   only the sanitizer build's suite
 #   tools/run.sh deps            only install the Debian packages ember needs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(build-essential cmake libopenblas-dev libfmt-dev doctest-dev zlib1g-dev nlohmann-json3-dev)
+PACKAGES=(build-essential cmake libopenblas-dev libfmt-dev doctest-dev zlib1g-dev nlohmann-json3-dev
+  libsentencepiece-dev)
 JOBS=${JOBS:-2}
 # OpenMP threads that spin while waiting burn the cores other processes need (ctest -j runs
 # several test programs at once); waiting passively costs little here.
@@ -34,6 +37,16 @@ build() {
   cmake --build "$dir" -j"$JOBS"
 }
 
+test_release() {
+  build build
+  ctest --test-dir build -j"$JOBS" --output-on-failure
+}
+
+test_sanitize() {
+  build build-sanitize -DEMBER_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_CUDA=OFF
+  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-sanitize -j"$JOBS" --output-on-failure
+}
+
 case "${1:-}" in
   deps) deps ;;
   main)
@@ -43,16 +56,19 @@ case "${1:-}" in
     ;;
   test)
     deps
-    build build
-    ctest --test-dir build -j"$JOBS" --output-on-failure
+    test_release
+    test_sanitize
+    ;;
+  test-release)
+    deps
+    test_release
     ;;
   test-sanitize)
     deps
-    build build-sanitize -DEMBER_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_CUDA=OFF
-    ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-sanitize -j"$JOBS" --output-on-failure
+    test_sanitize
     ;;
   *)
-    sed -n '2,6p' "$0"
+    sed -n '2,8p' "$0"
     exit 2
     ;;
 esac
