@@ -44,8 +44,12 @@ constexpr std::array<bool, 128> kSplitOffSymbols = [] {
   return table;
 }();
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_period_or_comma(char c) { return c == '.' || c == ','; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_period_or_comma(char c) {
+  return c == '.' || c == ',';
+}
 
 // One re.sub pass of a two-character pattern: scanning left to right, a pair (s[i], s[i+1]) that
 // matches is rewritten and both characters are consumed; otherwise s[i] is copied. Every character
@@ -159,20 +163,22 @@ class SegmentCounter {
  public:
   explicit SegmentCounter(const BleuOptions& options) : options_(options) {}
 
-  // `references` are already right-stripped and non-empty.
+  // Every reference is non-empty once right-stripped.
   BleuStats count(std::string_view hypothesis, const std::vector<std::string_view>& references) {
     ids_.clear();
+    // The token ids point into these texts: sized once so that they do not move.
+    texts_.resize(references.size() + 1);
     BleuStats stats;
-    const std::string hyp_text = preprocess(hypothesis);
-    const std::vector<uint32_t> hyp = token_ids(hyp_text);
+    texts_[0] = preprocess(hypothesis);
+    const std::vector<uint32_t> hyp = token_ids(texts_[0]);
     stats.sys_len = static_cast<int64_t>(hyp.size());
 
     // Closest reference length; a tie goes to the shorter reference.
     int64_t best_len = -1, best_diff = -1;
     ref_max_.clear();
-    for (const std::string_view reference : references) {
-      const std::string ref_text = preprocess(reference);
-      const std::vector<uint32_t> ref = token_ids(ref_text);
+    for (size_t k = 0; k < references.size(); ++k) {
+      texts_[k + 1] = preprocess(references[k]);
+      const std::vector<uint32_t> ref = token_ids(texts_[k + 1]);
       const auto len = static_cast<int64_t>(ref.size());
       const int64_t diff = std::abs(stats.sys_len - len);
       if (best_diff < 0 || diff < best_diff || (diff == best_diff && len < best_len)) {
@@ -200,18 +206,20 @@ class SegmentCounter {
 
  private:
   std::string preprocess(std::string_view text) const {
-    const std::string cased =
-        options_.lowercase ? lowercase_unicode(rstrip_whitespace(text)) : std::string();
-    const std::string_view line = options_.lowercase ? rstrip_whitespace(cased)
-                                                     : rstrip_whitespace(text);
+    std::string_view line = rstrip_whitespace(text);
+    std::string lowered;
+    if (options_.lowercase) {
+      lowered = lowercase_unicode(line);
+      line = rstrip_whitespace(lowered);
+    }
     return options_.tokenize == BleuTokenize::v13a ? tokenize_13a(line) : std::string(line);
   }
 
-  // Token ids are local to the segment; `text` must outlive this segment's counting.
+  // Token ids are local to the segment; `text` must stay alive until the segment is counted.
   std::vector<uint32_t> token_ids(const std::string& text) {
     std::vector<uint32_t> ids;
     for (const std::string_view token : split_whitespace(text)) {
-      auto [it, inserted] = ids_.try_emplace(std::string(token), 0);
+      auto [it, inserted] = ids_.try_emplace(token, 0);
       if (inserted) it->second = static_cast<uint32_t>(ids_.size());  // ids start at 1
       ids.push_back(it->second);
     }
@@ -255,7 +263,8 @@ class SegmentCounter {
   }
 
   BleuOptions options_;
-  std::unordered_map<std::string, uint32_t> ids_;
+  std::vector<std::string> texts_;
+  std::unordered_map<std::string_view, uint32_t> ids_;
   std::vector<NgramKey> keys_;
   std::vector<std::pair<NgramKey, int64_t>> hyp_counts_, ref_counts_, ref_max_;
 };
@@ -266,7 +275,9 @@ double smooth_value_of(const BleuOptions& options) {
 }
 
 // sacreBLEU's my_log: a zero precision becomes a huge negative number, so exp() gives exactly 0.
-double log_or_floor(double x) { return x == 0.0 ? -9999999999.0 : std::log(x); }
+double log_or_floor(double x) {
+  return x == 0.0 ? -9999999999.0 : std::log(x);
+}
 
 void check_options(const BleuOptions& options) {
   if (options.smooth_value) {
@@ -287,9 +298,9 @@ BleuScore bleu_from_stats(const BleuStats& stats, const BleuOptions& options, in
   result.ref_len = stats.ref_len;
   result.counts = stats.counts;
   result.totals = stats.totals;
-  result.ratio = stats.ref_len > 0 ? static_cast<double>(stats.sys_len) /
-                                         static_cast<double>(stats.ref_len)
-                                   : 0.0;
+  result.ratio = stats.ref_len > 0
+                     ? static_cast<double>(stats.sys_len) / static_cast<double>(stats.ref_len)
+                     : 0.0;
   if (stats.sys_len < stats.ref_len) {
     result.bp = stats.sys_len > 0 ? std::exp(1.0 - static_cast<double>(stats.ref_len) /
                                                        static_cast<double>(stats.sys_len))
@@ -298,8 +309,8 @@ BleuScore bleu_from_stats(const BleuStats& stats, const BleuOptions& options, in
     result.bp = 1.0;
   }
 
-  const bool any_match = std::any_of(stats.counts.begin(), stats.counts.end(),
-                                     [](int64_t c) { return c != 0; });
+  const bool any_match =
+      std::any_of(stats.counts.begin(), stats.counts.end(), [](int64_t c) { return c != 0; });
   if (!any_match) return result;  // score 0, precisions 0
 
   const double k = smooth_value_of(options);
@@ -331,32 +342,26 @@ BleuScore bleu_from_stats(const BleuStats& stats, const BleuOptions& options, in
   return result;
 }
 
-BleuStats segment_bleu_stats(std::string_view hypothesis,
-                             const std::vector<std::string>& references,
-                             const BleuOptions& options) {
+namespace {
+
+// The references of one segment that are not empty once right-stripped (sacreBLEU skips those).
+std::vector<std::string_view> non_empty(const std::vector<std::string>& references) {
   std::vector<std::string_view> kept;
   for (const auto& reference : references)
     if (!rstrip_whitespace(reference).empty()) kept.push_back(reference);
-  EMBER_CHECK(!kept.empty(), "bleu: a segment needs a non-empty reference, got {} empty ones",
-              references.size());
-  return SegmentCounter(options).count(hypothesis, kept);
+  return kept;
 }
 
-BleuScore corpus_bleu(const std::vector<std::string>& hypotheses,
-                      const std::vector<std::string>& references, BleuOptions options) {
-  return corpus_bleu_multi(hypotheses, {references}, std::move(options));
-}
-
-BleuScore corpus_bleu_multi(const std::vector<std::string>& hypotheses,
-                            const std::vector<std::vector<std::string>>& reference_sets,
-                            BleuOptions options) {
+BleuScore score_corpus(const std::vector<std::string>& hypotheses,
+                       const std::vector<const std::vector<std::string>*>& reference_sets,
+                       const BleuOptions& options) {
   check_options(options);
   EMBER_CHECK(!reference_sets.empty(), "corpus_bleu: no references given");
   for (size_t k = 0; k < reference_sets.size(); ++k)
-    EMBER_CHECK(reference_sets[k].size() == hypotheses.size(),
+    EMBER_CHECK(reference_sets[k]->size() == hypotheses.size(),
                 "corpus_bleu: {} hypotheses but {} references{} (one per line, the counts must "
                 "match)",
-                hypotheses.size(), reference_sets[k].size(),
+                hypotheses.size(), reference_sets[k]->size(),
                 reference_sets.size() > 1 ? fmt::format(" in reference set {}", k + 1) : "");
 
   SegmentCounter counter(options);
@@ -365,28 +370,52 @@ BleuScore corpus_bleu_multi(const std::vector<std::string>& hypotheses,
   std::vector<std::string_view> kept;
   for (size_t i = 0; i < hypotheses.size(); ++i) {
     kept.clear();
-    for (const auto& set : reference_sets)
-      if (!rstrip_whitespace(set[i]).empty()) kept.push_back(set[i]);
+    for (const auto* set : reference_sets)
+      if (!rstrip_whitespace((*set)[i]).empty()) kept.push_back((*set)[i]);
     EMBER_CHECK(!kept.empty(),
-                "corpus_bleu: the reference of line {} is empty (sacreBLEU refuses empty "
+                "corpus_bleu: the reference{} of line {} {} empty (sacreBLEU refuses empty "
                 "references)",
-                i + 1);
+                reference_sets.size() > 1 ? "s" : "", i + 1,
+                reference_sets.size() > 1 ? "are all" : "is");
     refs_per_segment.insert(kept.size());
     total += counter.count(hypotheses[i], kept);
   }
+  // sacreBLEU's nrefs: the number of references each segment had, or "var" when it varies.
   int num_refs = static_cast<int>(reference_sets.size());
   if (refs_per_segment.size() == 1) num_refs = static_cast<int>(*refs_per_segment.begin());
   if (refs_per_segment.size() > 1) num_refs = 0;
   return bleu_from_stats(total, options, num_refs);
 }
 
+}  // namespace
+
+BleuStats segment_bleu_stats(std::string_view hypothesis,
+                             const std::vector<std::string>& references,
+                             const BleuOptions& options) {
+  const auto kept = non_empty(references);
+  EMBER_CHECK(!kept.empty(), "bleu: a segment needs a non-empty reference ({} given, all empty)",
+              references.size());
+  return SegmentCounter(options).count(hypothesis, kept);
+}
+
+BleuScore corpus_bleu(const std::vector<std::string>& hypotheses,
+                      const std::vector<std::string>& references, BleuOptions options) {
+  return score_corpus(hypotheses, {&references}, options);
+}
+
+BleuScore corpus_bleu_multi(const std::vector<std::string>& hypotheses,
+                            const std::vector<std::vector<std::string>>& reference_sets,
+                            BleuOptions options) {
+  std::vector<const std::vector<std::string>*> sets;
+  for (const auto& set : reference_sets) sets.push_back(&set);
+  return score_corpus(hypotheses, sets, options);
+}
+
 BleuScore sentence_bleu(std::string_view hypothesis, const std::vector<std::string>& references,
                         BleuOptions options) {
   check_options(options);
-  std::vector<std::string_view> kept;
-  for (const auto& reference : references)
-    if (!rstrip_whitespace(reference).empty()) kept.push_back(reference);
-  EMBER_CHECK(!kept.empty(), "sentence_bleu: {} references given, none of them non-empty",
+  const auto kept = non_empty(references);
+  EMBER_CHECK(!kept.empty(), "sentence_bleu: a non-empty reference is needed ({} given, all empty)",
               references.size());
   const BleuStats stats = SegmentCounter(options).count(hypothesis, kept);
   return bleu_from_stats(stats, options, static_cast<int>(kept.size()));
@@ -395,10 +424,18 @@ BleuScore sentence_bleu(std::string_view hypothesis, const std::vector<std::stri
 std::string BleuScore::signature() const {
   std::string smooth;
   switch (options.smoothing) {
-    case BleuSmoothing::exp: smooth = "exp"; break;
-    case BleuSmoothing::none: smooth = "none"; break;
-    case BleuSmoothing::floor: smooth = fmt::format("floor[{:.2f}]", smooth_value_of(options)); break;
-    case BleuSmoothing::add_k: smooth = fmt::format("add-k[{:.2f}]", smooth_value_of(options)); break;
+    case BleuSmoothing::exp:
+      smooth = "exp";
+      break;
+    case BleuSmoothing::none:
+      smooth = "none";
+      break;
+    case BleuSmoothing::floor:
+      smooth = fmt::format("floor[{:.2f}]", smooth_value_of(options));
+      break;
+    case BleuSmoothing::add_k:
+      smooth = fmt::format("add-k[{:.2f}]", smooth_value_of(options));
+      break;
   }
   return fmt::format("nrefs:{}|case:{}|eff:{}|tok:{}|smooth:{}|version:2.x",
                      num_refs > 0 ? std::to_string(num_refs) : std::string("var"),
@@ -407,11 +444,12 @@ std::string BleuScore::signature() const {
 }
 
 std::string BleuScore::format(bool with_signature) const {
+  const std::string name = with_signature ? fmt::format("BLEU|{}", signature()) : "BLEU";
   return fmt::format(
-      "BLEU{} = {:.2f} {:.1f}/{:.1f}/{:.1f}/{:.1f} (BP = {:.3f} ratio = {:.3f} hyp_len = {} "
+      "{} = {:.2f} {:.1f}/{:.1f}/{:.1f}/{:.1f} (BP = {:.3f} ratio = {:.3f} hyp_len = {} "
       "ref_len = {})",
-      with_signature ? "|" + signature() : std::string(), score, precisions[0], precisions[1],
-      precisions[2], precisions[3], bp, ratio, sys_len, ref_len);
+      name, score, precisions[0], precisions[1], precisions[2], precisions[3], bp, ratio, sys_len,
+      ref_len);
 }
 
 }  // namespace ember::data

@@ -74,9 +74,11 @@ struct BleuScore {
 
   // sacreBLEU's one-line form, two decimals:
   //   BLEU = 53.26 100.0/82.5/60.9/35.9 (BP = 0.817 ratio = 0.832 hyp_len = 10672 ref_len = 12825)
-  // With the signature, as sacreBLEU's command line prints it: "BLEU|nrefs:1|...|version:2.x = ...".
+  // With the signature, as sacreBLEU's command line prints it: "BLEU|nrefs:1|...|version:2.x =
+  // ...".
   std::string format(bool with_signature = false) const;
-  // The settings, as sacreBLEU writes them: nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.x
+  // The settings, as sacreBLEU writes them:
+  // nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.x
   std::string signature() const;
 };
 

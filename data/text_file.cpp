@@ -17,7 +17,9 @@
 namespace ember::data {
 namespace {
 
-bool ends_with_gz(std::string_view path) { return path.ends_with(".gz"); }
+bool ends_with_gz(std::string_view path) {
+  return path.ends_with(".gz");
+}
 
 bool has_gzip_magic(std::string_view bytes) {
   return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
@@ -71,9 +73,10 @@ std::string gunzip(const std::string& path, std::string_view compressed) {
       if (!input_left) return text;
       inflateReset(&stream);  // another gzip member follows
     } else if (rc == Z_BUF_ERROR && !input_left) {
-      fail("read_lines: '{}': truncated gzip stream (the file ends before the end of the "
-           "compressed data)",
-           path);
+      fail(
+          "read_lines: '{}': truncated gzip stream (the file ends before the end of the "
+          "compressed data)",
+          path);
     } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
       const size_t at = fed - stream.avail_in;
       fail("read_lines: '{}': corrupt gzip stream near byte {} of {} ({})", path, at,
@@ -142,8 +145,8 @@ std::string gzip(const std::string& path, std::string_view text) {
     const int rc = deflate(&stream, fed == text.size() ? Z_FINISH : Z_NO_FLUSH);
     compressed.resize(used + kOutChunk - stream.avail_out);
     if (rc == Z_STREAM_END) return compressed;
-    EMBER_CHECK(rc == Z_OK || rc == Z_BUF_ERROR, "write_lines: '{}': compression failed ({})",
-                path, zError(rc));
+    EMBER_CHECK(rc == Z_OK || rc == Z_BUF_ERROR, "write_lines: '{}': compression failed ({})", path,
+                zError(rc));
   }
 }
 

@@ -33,7 +33,9 @@ std::string base64_encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   size_t i = 0;
-  const auto at = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k])); };
+  const auto at = [&](size_t k) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k]));
+  };
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t v = at(i) << 16 | at(i + 1) << 8 | at(i + 2);
     for (int shift = 18; shift >= 0; shift -= 6) out += kBase64Alphabet[(v >> shift) & 63];
@@ -110,8 +112,8 @@ void Tokenizer::check_special_tokens() const {
 }
 
 void Tokenizer::check_id(std::string_view op, int64_t id) const {
-  EMBER_CHECK(id >= 0 && id < vocab_size(), "{}: token id {} is outside the vocabulary [0, {})",
-              op, id, vocab_size());
+  EMBER_CHECK(id >= 0 && id < vocab_size(), "{}: token id {} is outside the vocabulary [0, {})", op,
+              id, vocab_size());
 }
 
 std::vector<std::string> Tokenizer::tokenize(std::string_view text) const {
@@ -137,12 +139,28 @@ std::unique_ptr<Tokenizer> load_tokenizer(std::string_view serialized) {
   if (space == std::string_view::npos) bad("no format version");
   const std::string_view kind = rest.substr(0, space);
   const std::string_view version = rest.substr(space + 1);
-  EMBER_CHECK(version == std::to_string(kFormatVersion),
-              "load_tokenizer: format version \"{}\" is not supported (this build reads version {})",
-              version, kFormatVersion);
-  if (kind == "sentencepiece")
-    return SentencePieceTokenizer::from_model_proto(
-        base64_decode(payload, "load_tokenizer(sentencepiece)"));
+  EMBER_CHECK(
+      version == std::to_string(kFormatVersion),
+      "load_tokenizer: format version \"{}\" is not supported (this build reads version {})",
+      version, kFormatVersion);
+  if (kind == "sentencepiece") {
+    // "bytes N", then the model in base64: the count catches a payload cut short.
+    const size_t end = payload.find('\n');
+    const std::string_view count = payload.substr(0, end);
+    int64_t expected = -1;
+    if (count.starts_with("bytes ") && count.size() > 6 && count.size() < 20 &&
+        count.find_first_not_of("0123456789", 6) == std::string_view::npos)
+      expected = std::stoll(std::string(count.substr(6)));
+    EMBER_CHECK(expected >= 0 && end != std::string_view::npos,
+                "load_tokenizer(sentencepiece): expected a line \"bytes <count>\", got \"{}\"",
+                count.substr(0, 80));
+    std::string model = base64_decode(payload.substr(end + 1), "load_tokenizer(sentencepiece)");
+    EMBER_CHECK(static_cast<int64_t>(model.size()) == expected,
+                "load_tokenizer(sentencepiece): the model has {} bytes but its header says {} "
+                "(truncated?)",
+                model.size(), expected);
+    return SentencePieceTokenizer::from_model_proto(model);
+  }
   if (kind == "word") {
     // "lowercase 0|1", then one vocabulary entry per line.
     const size_t end = payload.find('\n');
@@ -250,7 +268,9 @@ SentencePieceTokenizer::SentencePieceTokenizer(std::string model_proto)
 
 SentencePieceTokenizer::~SentencePieceTokenizer() = default;
 
-int64_t SentencePieceTokenizer::vocab_size() const { return impl_->processor.GetPieceSize(); }
+int64_t SentencePieceTokenizer::vocab_size() const {
+  return impl_->processor.GetPieceSize();
+}
 
 std::vector<int64_t> SentencePieceTokenizer::encode(std::string_view text) const {
   std::vector<int> ids;
@@ -269,7 +289,15 @@ std::string SentencePieceTokenizer::decode(std::span<const int64_t> ids) const {
   std::string text;
   const auto status = impl_->processor.Decode(pieces, &text);
   EMBER_CHECK(status.ok(), "SentencePieceTokenizer::decode: {}", status.ToString());
-  return text;
+  // Encoding collapsed all whitespace, so a double space can only come from a dropped <unk>
+  // next to a lone "▁" piece; close it up.
+  std::string tidy;
+  tidy.reserve(text.size());
+  for (std::string_view word : split_whitespace(text)) {
+    if (!tidy.empty()) tidy += ' ';
+    tidy += word;
+  }
+  return tidy;
 }
 
 std::string SentencePieceTokenizer::token(int64_t id) const {
@@ -278,7 +306,8 @@ std::string SentencePieceTokenizer::token(int64_t id) const {
 }
 
 std::string SentencePieceTokenizer::serialize() const {
-  return header_line(kind()) + base64_encode(model_proto_);
+  return header_line(kind()) + fmt::format("bytes {}\n", model_proto_.size()) +
+         base64_encode(model_proto_);
 }
 
 // --- words -------------------------------------------------------------------------------------
@@ -321,8 +350,8 @@ struct Glue {
 };
 
 Glue glue_of(std::string_view token, bool& double_quote_open, bool& low_quote_open) {
-  static const std::array<std::string_view, 12> closers = {",", ".", "!",  "?",  ";", ":",
-                                                           ")", "]", "}",  "%",  "…", "”"};
+  static const std::array<std::string_view, 12> closers = {",", ".", "!", "?", ";", ":",
+                                                           ")", "]", "}", "%", "…", "”"};
   static const std::array<std::string_view, 5> openers = {"(", "[", "{", "„", "‘"};
   static const std::array<std::string_view, 4> joiners = {"-", "'", "/", "’"};  // t-shirt, man's
   const auto in = [&](const auto& list) {

@@ -28,7 +28,7 @@ void normalize_lines(std::vector<std::string>& lines, const std::string& path) {
   for (size_t i = 0; i < lines.size(); ++i) {
     lines[i] = normalize_whitespace(lines[i]);
     EMBER_CHECK(!lines[i].empty(),
-                "load_parallel: line {} of {} is empty (every line must hold a sentence)", i + 1,
+                "load_parallel: line {} of '{}' is empty (every line must hold a sentence)", i + 1,
                 path);
   }
 }
@@ -41,11 +41,13 @@ ParallelCorpus load_parallel(const std::string& src_path, const std::string& tgt
   corpus.tgt_path = tgt_path;
   corpus.src = read_lines(src_path);
   corpus.tgt = read_lines(tgt_path);
-  EMBER_CHECK(corpus.src.size() == corpus.tgt.size(),
-              "load_parallel: {} has {} lines but {} has {} (line i of one must translate line i "
-              "of the other)",
-              src_path, corpus.src.size(), tgt_path, corpus.tgt.size());
-  EMBER_CHECK(!corpus.src.empty(), "load_parallel: {} and {} have no lines", src_path, tgt_path);
+  EMBER_CHECK(
+      corpus.src.size() == corpus.tgt.size(),
+      "load_parallel: '{}' has {} lines but '{}' has {} (line i of one must translate line i "
+      "of the other)",
+      src_path, corpus.src.size(), tgt_path, corpus.tgt.size());
+  EMBER_CHECK(!corpus.src.empty(), "load_parallel: '{}' and '{}' have no lines", src_path,
+              tgt_path);
   normalize_lines(corpus.src, src_path);
   normalize_lines(corpus.tgt, tgt_path);
   return corpus;
@@ -89,9 +91,10 @@ std::optional<std::string> find_data_dir(std::string_view subdir) {
 std::string default_data_dir(std::string_view subdir) {
   if (auto dir = find_data_dir(subdir)) return *dir;
   std::error_code error;
-  fail("default_data_dir: no shared/data/{} in {} or any folder above it, nor above the "
-       "executable; pass the data folder explicitly (--data DIR)",
-       subdir, fs::current_path(error).string());
+  fail(
+      "default_data_dir: no shared/data/{} in '{}' or any folder above it, nor above the "
+      "executable; pass the data folder explicitly (--data DIR)",
+      subdir, fs::current_path(error).string());
 }
 
 ParallelCorpus load_multi30k(const std::string& dir, std::string_view split,
@@ -101,8 +104,7 @@ ParallelCorpus load_multi30k(const std::string& dir, std::string_view split,
   if (known == kMulti30kSplits.end()) {
     std::vector<std::string_view> names;
     for (const Multi30kSplit& s : kMulti30kSplits) names.push_back(s.name);
-    fail("load_multi30k: unknown split \"{}\" (expected one of {})", split,
-         fmt::join(names, ", "));
+    fail("load_multi30k: unknown split \"{}\" (expected one of {})", split, fmt::join(names, ", "));
   }
   EMBER_CHECK(src_lang != tgt_lang, "load_multi30k: source and target language are both \"{}\"",
               src_lang);
@@ -110,10 +112,11 @@ ParallelCorpus load_multi30k(const std::string& dir, std::string_view split,
     return (fs::path(dir) / fmt::format("{}.{}.gz", split, lang)).string();
   };
   ParallelCorpus corpus = load_parallel(path(src_lang), path(tgt_lang));
-  EMBER_CHECK(corpus.size() == known->lines,
-              "load_multi30k: {} and {} have {} lines, but Multi30k's {} split has {} (truncated "
-              "or wrong file?)",
-              corpus.src_path, corpus.tgt_path, corpus.size(), split, known->lines);
+  EMBER_CHECK(
+      corpus.size() == known->lines,
+      "load_multi30k: '{}' and '{}' have {} lines, but Multi30k's {} split has {} (truncated "
+      "or wrong file?)",
+      corpus.src_path, corpus.tgt_path, corpus.size(), split, known->lines);
   return corpus;
 }
 

@@ -64,13 +64,28 @@ bool is_cased(char32_t c, locale_t locale) {
 // format characters, modifier letters and combining marks.
 bool is_case_ignorable(char32_t c) {
   switch (c) {
-    case 0x27: case 0x2E: case 0x3A: case 0x5E: case 0x60: case 0xA8: case 0xAD: case 0xAF:
-    case 0xB4: case 0xB7: case 0xB8: case 0x2018: case 0x2019: case 0x2024: case 0x2027:
+    case 0x27:
+    case 0x2E:
+    case 0x3A:
+    case 0x5E:
+    case 0x60:
+    case 0xA8:
+    case 0xAD:
+    case 0xAF:
+    case 0xB4:
+    case 0xB7:
+    case 0xB8:
+    case 0x2018:
+    case 0x2019:
+    case 0x2024:
+    case 0x2027:
       return true;
     default:
       return (c >= 0x2B0 && c <= 0x36F) || (c >= 0x200B && c <= 0x200F) ||
-             (c >= 0x1AB0 && c <= 0x1AFF) || (c >= 0x1DC0 && c <= 0x1DFF) ||
-             (c >= 0x20D0 && c <= 0x20FF) || (c >= 0xFE20 && c <= 0xFE2F);
+             (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF ||
+             (c >= 0xFFF9 && c <= 0xFFFB) || (c >= 0x1AB0 && c <= 0x1AFF) ||
+             (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x20D0 && c <= 0x20FF) ||
+             (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xFE20 && c <= 0xFE2F);
   }
 }
 
@@ -85,7 +100,7 @@ std::string lowercase_unicode(std::string_view text) {
     const char32_t c = utf8::next(text, pos);
     // Invalid bytes pass through unchanged; keep them as raw bytes tagged above the code space.
     chars.push_back(c == utf8::kInvalid ? 0x80000000u | static_cast<unsigned char>(text[start])
-                                           : c);
+                                        : c);
   }
   auto code_point = [&](size_t i) { return chars[i] & 0x80000000u ? utf8::kInvalid : chars[i]; };
 

@@ -35,20 +35,23 @@ bool parse_bool(std::string_view text, bool& out) {
 }
 
 Field int_field(const char* name, int64_t TransformerConfig::*member) {
-  return {name, true, [member](const TransformerConfig& c) { return fmt::format("{}", c.*member); },
-          [member](TransformerConfig& c, std::string_view v) { return parse_number(v, c.*member); }};
+  return {
+      name, true, [member](const TransformerConfig& c) { return fmt::format("{}", c.*member); },
+      [member](TransformerConfig& c, std::string_view v) { return parse_number(v, c.*member); }};
 }
 
 Field real_field(const char* name, double TransformerConfig::*member) {
   // fmt's shortest form round-trips exactly.
-  return {name, false,
-          [member](const TransformerConfig& c) { return fmt::format("{}", c.*member); },
-          [member](TransformerConfig& c, std::string_view v) { return parse_number(v, c.*member); }};
+  return {
+      name, false, [member](const TransformerConfig& c) { return fmt::format("{}", c.*member); },
+      [member](TransformerConfig& c, std::string_view v) { return parse_number(v, c.*member); }};
 }
 
 Field bool_field(const char* name, bool TransformerConfig::*member) {
-  return {name, true, [member](const TransformerConfig& c) { return std::string(c.*member ? "true" : "false"); },
-          [member](TransformerConfig& c, std::string_view v) { return parse_bool(v, c.*member); }};
+  return {
+      name, true,
+      [member](const TransformerConfig& c) { return std::string(c.*member ? "true" : "false"); },
+      [member](TransformerConfig& c, std::string_view v) { return parse_bool(v, c.*member); }};
 }
 
 const std::vector<Field>& fields() {
@@ -99,8 +102,8 @@ TransformerConfig TransformerConfig::preset(const std::string& name, int64_t src
 
 void TransformerConfig::validate() const {
   const char* op = "TransformerConfig";
-  EMBER_CHECK(src_vocab > 0 && tgt_vocab > 0, "{}: vocabulary sizes must be positive, got src {} tgt {}",
-              op, src_vocab, tgt_vocab);
+  EMBER_CHECK(src_vocab > 0 && tgt_vocab > 0,
+              "{}: vocabulary sizes must be positive, got src {} tgt {}", op, src_vocab, tgt_vocab);
   EMBER_CHECK(d_model > 0 && heads > 0 && d_model % heads == 0,
               "{}: d_model ({}) must be a positive multiple of heads ({})", op, d_model, heads);
   EMBER_CHECK(enc_layers > 0 && dec_layers > 0,
@@ -118,9 +121,10 @@ void TransformerConfig::validate() const {
   EMBER_CHECK(pad_id != bos_id && pad_id != eos_id && bos_id != eos_id,
               "{}: pad_id ({}), bos_id ({}) and eos_id ({}) must differ", op, pad_id, bos_id,
               eos_id);
-  EMBER_CHECK(!share_all_embeddings || src_vocab == tgt_vocab,
-              "{}: share_all_embeddings needs one joint vocabulary, got src_vocab {} != tgt_vocab {}",
-              op, src_vocab, tgt_vocab);
+  EMBER_CHECK(
+      !share_all_embeddings || src_vocab == tgt_vocab,
+      "{}: share_all_embeddings needs one joint vocabulary, got src_vocab {} != tgt_vocab {}", op,
+      src_vocab, tgt_vocab);
 }
 
 std::string TransformerConfig::to_string() const {

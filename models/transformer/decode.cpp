@@ -32,8 +32,7 @@ class EvalModeGuard {
   bool was_training_;
 };
 
-void check_inputs(const char* op, const Transformer& model, const Tensor& src,
-                  const DecodeOptions& o) {
+void check_inputs(const char* op, const Tensor& src, const DecodeOptions& o) {
   check_defined(op, src, "src");
   EMBER_CHECK(src.dtype() == kInt64 && src.dim() == 2 && src.size(0) > 0 && src.size(1) > 0,
               "{}: src must be int64 [batch >= 1, length >= 1], got {}", op, src.describe());
@@ -43,7 +42,6 @@ void check_inputs(const char* op, const Transformer& model, const Tensor& src,
   EMBER_CHECK(o.beam_size >= 1, "{}: beam_size must be at least 1, got {}", op, o.beam_size);
   EMBER_CHECK(std::isfinite(o.length_penalty), "{}: length_penalty must be finite, got {}", op,
               o.length_penalty);
-  (void)model;
 }
 
 // Each sentence's output-length limit, from its non-pad source length.
@@ -59,20 +57,26 @@ std::vector<int64_t> length_limits(const Transformer& model, const Tensor& src,
   return limits;
 }
 
+// Token ids and row indices live where the model does.
+TensorOptions index_options(const Transformer& model) {
+  return {kInt64, model.output_weight().device()};
+}
+
 // True at the tokens decoding must never produce: <pad> and <bos>.
 Tensor forbidden_tokens(const Transformer& model) {
   const TransformerConfig& c = model.config();
-  const Tensor ids = arange(c.tgt_vocab);
-  return logical_or(eq(ids, scalar_tensor(static_cast<double>(c.pad_id), kInt64)),
-                    eq(ids, scalar_tensor(static_cast<double>(c.bos_id), kInt64)));
+  const TensorOptions options = index_options(model);
+  const Tensor ids = arange(c.tgt_vocab, options);
+  return logical_or(eq(ids, scalar_tensor(static_cast<double>(c.pad_id), options)),
+                    eq(ids, scalar_tensor(static_cast<double>(c.bos_id), options)));
 }
 
-Tensor column(const std::vector<int64_t>& values) {
-  return tensor(values, {static_cast<int64_t>(values.size()), 1});
+Tensor column(const Transformer& model, const std::vector<int64_t>& values) {
+  return tensor(values, {static_cast<int64_t>(values.size()), 1}, index_options(model));
 }
 
-Tensor index_tensor(const std::vector<int64_t>& values) {
-  return tensor(values, {static_cast<int64_t>(values.size())});
+Tensor index_tensor(const Transformer& model, const std::vector<int64_t>& values) {
+  return tensor(values, {static_cast<int64_t>(values.size())}, index_options(model));
 }
 
 // The 2K best (score, candidate) of one sentence's K x V continuations, best first; ties go to
@@ -105,7 +109,7 @@ double length_penalty(int64_t length, double alpha) {
 
 std::vector<std::vector<int64_t>> greedy_decode(Transformer& model, const Tensor& src,
                                                 const DecodeOptions& options) {
-  check_inputs("greedy_decode", model, src, options);
+  check_inputs("greedy_decode", src, options);
   NoGradGuard no_grad;
   EvalModeGuard eval(model);
   const TransformerConfig& c = model.config();
@@ -117,7 +121,7 @@ std::vector<std::vector<int64_t>> greedy_decode(Transformer& model, const Tensor
   std::vector<std::vector<int64_t>> out(static_cast<size_t>(B));
   std::vector<int64_t> active(static_cast<size_t>(B));  // state row -> sentence
   for (int64_t b = 0; b < B; ++b) active[static_cast<size_t>(b)] = b;
-  Tensor tokens = full({B, 1}, static_cast<double>(c.bos_id), kInt64);
+  Tensor tokens = full({B, 1}, static_cast<double>(c.bos_id), index_options(model));
 
   while (!active.empty()) {
     const Tensor logits = model.decode_step(tokens, state).select(1, 0);
@@ -134,16 +138,16 @@ std::vector<std::vector<int64_t>> greedy_decode(Transformer& model, const Tensor
       still_active.push_back(active[row]);
     }
     if (still_active.empty()) break;
-    if (still_active.size() < active.size()) state.reorder(index_tensor(keep_rows));
+    if (still_active.size() < active.size()) state.reorder(index_tensor(model, keep_rows));
     active = std::move(still_active);
-    tokens = column(keep_tokens);
+    tokens = column(model, keep_tokens);
   }
   return out;
 }
 
 std::vector<std::vector<Hypothesis>> beam_search_nbest(Transformer& model, const Tensor& src,
                                                        const DecodeOptions& options) {
-  check_inputs("beam_search", model, src, options);
+  check_inputs("beam_search", src, options);
   NoGradGuard no_grad;
   EvalModeGuard eval(model);
   const TransformerConfig& c = model.config();
@@ -160,7 +164,7 @@ std::vector<std::vector<Hypothesis>> beam_search_nbest(Transformer& model, const
     active[static_cast<size_t>(b)] = b;
     for (int64_t k = 0; k < K; ++k) expand.push_back(b);
   }
-  state.reorder(index_tensor(expand));
+  state.reorder(index_tensor(model, expand));
 
   // Only beam 0 is live at first, so the first step does not pick K copies of one token.
   std::vector<double> scores(static_cast<size_t>(B * K), kNegInf);
@@ -173,7 +177,7 @@ std::vector<std::vector<Hypothesis>> beam_search_nbest(Transformer& model, const
         {std::move(tokens), log_prob, log_prob / length_penalty(length, alpha), eos});
   };
 
-  Tensor tokens = full({B * K, 1}, static_cast<double>(c.bos_id), kInt64);
+  Tensor tokens = full({B * K, 1}, static_cast<double>(c.bos_id), index_options(model));
   std::vector<std::pair<double, int64_t>> candidates;
   for (int64_t step = 0; !active.empty(); ++step) {
     Tensor log_probs = log_softmax(model.decode_step(tokens, state).select(1, 0), -1);
@@ -232,11 +236,12 @@ std::vector<std::vector<Hypothesis>> beam_search_nbest(Transformer& model, const
     }
     if (still_active.empty()) break;
     // Parents are rows of the same sentence unless some sentence just finished and left.
-    state.reorder(index_tensor(parents), /*same_source=*/still_active.size() == active.size());
+    state.reorder(index_tensor(model, parents),
+                  /*same_source=*/still_active.size() == active.size());
     active = std::move(still_active);
     scores = std::move(next_scores);
     prefixes = std::move(next_prefixes);
-    tokens = column(next_tokens);
+    tokens = column(model, next_tokens);
   }
 
   for (auto& hypotheses : finished)

@@ -56,7 +56,8 @@ void check_mask(const char* op, const Tensor& mask, const Tensor& memory) {
 
 EncoderLayer::EncoderLayer(const TransformerConfig& c)
     : Module("EncoderLayer"), dropout_p(c.dropout), pre_ln(c.pre_ln) {
-  self_attn = register_module("self_attn", std::make_shared<nn::MultiHeadAttention>(attention_options(c)));
+  self_attn =
+      register_module("self_attn", std::make_shared<nn::MultiHeadAttention>(attention_options(c)));
   ffn = register_module("ffn", make_ffn(c));
   norm1 = register_module("norm1", std::make_shared<nn::LayerNorm>(c.d_model));
   norm2 = register_module("norm2", std::make_shared<nn::LayerNorm>(c.d_model));
@@ -76,8 +77,10 @@ Tensor EncoderLayer::forward(const Tensor& x, const Tensor& src_pad_mask) const 
 
 DecoderLayer::DecoderLayer(const TransformerConfig& c)
     : Module("DecoderLayer"), dropout_p(c.dropout), pre_ln(c.pre_ln) {
-  self_attn = register_module("self_attn", std::make_shared<nn::MultiHeadAttention>(attention_options(c)));
-  cross_attn = register_module("cross_attn", std::make_shared<nn::MultiHeadAttention>(attention_options(c)));
+  self_attn =
+      register_module("self_attn", std::make_shared<nn::MultiHeadAttention>(attention_options(c)));
+  cross_attn =
+      register_module("cross_attn", std::make_shared<nn::MultiHeadAttention>(attention_options(c)));
   ffn = register_module("ffn", make_ffn(c));
   norm1 = register_module("norm1", std::make_shared<nn::LayerNorm>(c.d_model));
   norm2 = register_module("norm2", std::make_shared<nn::LayerNorm>(c.d_model));
@@ -111,6 +114,10 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory, const Tensor
 // --- decoder state ------------------------------------------------------------------------------
 
 void DecoderState::reorder(const Tensor& index, bool same_source) {
+  EMBER_CHECK(!same_source || index.numel() == batch_size(),
+              "DecoderState::reorder: same_source keeps the {} source rows, so the index must "
+              "have {} entries, got {}",
+              batch_size(), batch_size(), index.numel());
   for (nn::KVCache& cache : self_attn) cache.reorder(index);
   if (tgt_pad_mask.defined()) tgt_pad_mask = index_select(tgt_pad_mask, 0, index);
   if (same_source) return;
@@ -168,7 +175,7 @@ const Tensor& Transformer::output_bias() const {
 }
 
 Tensor Transformer::pad_mask(const Tensor& ids) const {
-  return eq(ids, scalar_tensor(static_cast<double>(config_.pad_id), kInt64));
+  return eq(ids, scalar_tensor(static_cast<double>(config_.pad_id), {kInt64, ids.device()}));
 }
 
 Tensor Transformer::embed(const nn::Embedding& table, const Tensor& ids, int64_t offset) const {
@@ -221,8 +228,8 @@ DecoderState Transformer::start_decoding(const Tensor& memory, const Tensor& src
   for (nn::KVCache& cache : state.cross_attn) cache.fixed = true;
   // A fixed cache fills on its first call; a one-row dummy query makes that call now, so the
   // memory's keys/values are projected once per sentence, not once per beam.
-  const Tensor probe = zeros({memory.size(0), 1, config_.d_model},
-                             TensorOptions(memory.dtype(), memory.device()));
+  const Tensor probe =
+      zeros({memory.size(0), 1, config_.d_model}, TensorOptions(memory.dtype(), memory.device()));
   const nn::AttentionMask mask = key_padding_mask(src_pad_mask);
   for (size_t i = 0; i < decoder_layers_.size(); ++i)
     decoder_layers_[i]->cross_attn->forward(probe, memory, memory, mask, &state.cross_attn[i]);
@@ -233,16 +240,15 @@ Tensor Transformer::decode_step(const Tensor& tokens, DecoderState& state) const
   const char* op = "Transformer::decode_step";
   check_ids(op, tokens, "tokens");
   EMBER_CHECK(state.self_attn.size() == decoder_layers_.size() &&
-                  state.cross_attn.size() == decoder_layers_.size() &&
-                  state.tgt_pad_mask.defined(),
+                  state.cross_attn.size() == decoder_layers_.size() && state.tgt_pad_mask.defined(),
               "{}: the state was not made by start_decoding of this model ({} layers)", op,
               decoder_layers_.size());
   EMBER_CHECK(tokens.size(0) == state.batch_size(),
               "{}: tokens have batch {} but the decoder state holds {} rows", op, tokens.size(0),
               state.batch_size());
   const Tensor tgt_pad_mask = cat({state.tgt_pad_mask, pad_mask(tokens)}, 1);
-  const Tensor logits = run_decoder(tokens, state.memory, state.src_pad_mask, tgt_pad_mask,
-                                    state.offset, &state);
+  const Tensor logits =
+      run_decoder(tokens, state.memory, state.src_pad_mask, tgt_pad_mask, state.offset, &state);
   state.tgt_pad_mask = tgt_pad_mask;
   state.offset += tokens.size(1);
   return logits;

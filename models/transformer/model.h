@@ -113,7 +113,7 @@ class Transformer : public nn::Module {
   std::shared_ptr<nn::Embedding> src_embed;  // the same module as tgt_embed when shared
   std::shared_ptr<nn::Embedding> tgt_embed;
   std::shared_ptr<nn::SinusoidalPositionalEncoding> positions;
-  std::shared_ptr<nn::ModuleList> encoder, decoder;    // EncoderLayer, DecoderLayer
+  std::shared_ptr<nn::ModuleList> encoder, decoder;           // EncoderLayer, DecoderLayer
   std::shared_ptr<nn::LayerNorm> encoder_norm, decoder_norm;  // pre-LN only
   std::shared_ptr<nn::Linear> output;  // untied only; tied models register `output_bias`
 

@@ -5,11 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
-namespace ember {
-// Sets the threads used by ember's loops (OpenMP) and by OpenBLAS.
-void set_num_threads(int n);
-int get_num_threads();
-}  // namespace ember
+#include "ember/ops/threads.h"
 
 namespace ember::cpu {
 

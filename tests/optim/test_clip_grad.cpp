@@ -2,6 +2,8 @@
 
 #include "helpers.h"
 
+#include "ember/ops/cpu/parallel.h"
+
 using namespace ember;
 using namespace ember::testing;
 

@@ -1,5 +1,7 @@
 #include "helpers.h"
 
+#include "ember/ops/cpu/parallel.h"
+
 using namespace ember;
 using namespace ember::testing;
 using ember::optim::StateDict;
