@@ -291,13 +291,7 @@ std::string SentencePieceTokenizer::decode(std::span<const int64_t> ids) const {
   EMBER_CHECK(status.ok(), "SentencePieceTokenizer::decode: {}", status.ToString());
   // Encoding collapsed all whitespace, so a double space can only come from a dropped <unk>
   // next to a lone "▁" piece; close it up.
-  std::string tidy;
-  tidy.reserve(text.size());
-  for (std::string_view word : split_whitespace(text)) {
-    if (!tidy.empty()) tidy += ' ';
-    tidy += word;
-  }
-  return tidy;
+  return normalize_whitespace(text);
 }
 
 std::string SentencePieceTokenizer::token(int64_t id) const {

@@ -11,16 +11,6 @@
 
 namespace ember::data {
 
-std::string normalize_whitespace(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::string_view word : split_whitespace(text)) {
-    if (!out.empty()) out += ' ';
-    out += word;
-  }
-  return out;
-}
-
 namespace {
 
 // Normalises every line in place; an empty (or all-whitespace) line is an error.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ember/data/tokenizer.h"
+#include "ember/data/unicode.h"
 
 namespace ember::data {
 
@@ -32,8 +33,6 @@ struct ParallelCorpus {
 // Reads both files (plain or gzip, see read_lines) and validates them as described above.
 ParallelCorpus load_parallel(const std::string& src_path, const std::string& tgt_path);
 
-// Whitespace runs (any Unicode space, tab included) become one space; the ends are trimmed.
-std::string normalize_whitespace(std::string_view text);
 
 // --- Multi30k (WMT16 multimodal task 1) ----------------------------------------------------------
 

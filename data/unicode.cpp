@@ -132,4 +132,14 @@ std::string lowercase_unicode(std::string_view text) {
   return out;
 }
 
+std::string normalize_whitespace(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::string_view word : split_whitespace(text)) {
+    if (!out.empty()) out += ' ';
+    out += word;
+  }
+  return out;
+}
+
 }  // namespace ember::data

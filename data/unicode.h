@@ -23,4 +23,7 @@ std::string_view rstrip_whitespace(std::string_view text);
 // tables (glibc's C.UTF-8); without them only ASCII and Latin-1 letters are lowered.
 std::string lowercase_unicode(std::string_view text);
 
+// Whitespace runs (any Unicode space, tab included) become one space; the ends are trimmed.
+std::string normalize_whitespace(std::string_view text);
+
 }  // namespace ember::data

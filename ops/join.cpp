@@ -9,13 +9,6 @@ namespace ember {
 
 namespace {
 
-// x[..., start:start+length, ...] along dim, as a plain view outside the graph.
-Tensor raw_narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
-  Shape sizes = x.sizes();
-  sizes[dim] = length;
-  return make_view(x, sizes, x.strides(), x.storage_offset() + start * x.stride(dim));
-}
-
 void check_list(std::string_view op, const TensorList& tensors) {
   EMBER_CHECK(!tensors.empty(), "{}: expected a non-empty list of tensors", op);
   for (size_t i = 0; i < tensors.size(); ++i)
@@ -38,7 +31,7 @@ TensorList split_pieces(const Tensor& x, int64_t dim, const Shape& sizes) {
   pieces.reserve(sizes.size());
   int64_t start = 0;
   for (int64_t size : sizes) {
-    pieces.push_back(raw_narrow(x, dim, start, size));
+    pieces.push_back(narrow_view(x, dim, start, size));
     start += size;
   }
   if (auto node = make_node("split", {x}, pieces))
@@ -73,7 +66,7 @@ Tensor cat(const TensorList& tensors, int64_t dim) {
   int64_t offset = 0;
   for (const Tensor& t : tensors) {
     offsets.push_back(offset);
-    if (t.numel() > 0) cpu::copy_kernel(raw_narrow(out, d, offset, t.size(d)), t);
+    if (t.numel() > 0) cpu::copy_kernel(narrow_view(out, d, offset, t.size(d)), t);
     offset += t.size(d);
   }
   if (auto node = make_node("cat", tensors, {out})) {

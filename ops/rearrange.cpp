@@ -13,13 +13,6 @@ namespace ember {
 
 namespace {
 
-// x[..., start:start+length, ...] along dim, as a plain view outside the graph.
-Tensor raw_narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
-  Shape sizes = x.sizes();
-  sizes[dim] = length;
-  return make_view(x, sizes, x.strides(), x.storage_offset() + start * x.stride(dim));
-}
-
 Shape negated(Shape v) {
   for (auto& e : v) e = -e;
   return v;
@@ -82,8 +75,8 @@ Tensor roll(const Tensor& x, const Shape& shifts, const Shape& dims) {
     for (size_t i = 0; i < rolled.size(); ++i) {
       const int64_t d = rolled[i], n = x.size(d), s = shift[d];
       const bool wrapped = (mask >> i) & 1;
-      from = raw_narrow(from, d, wrapped ? n - s : 0, wrapped ? s : n - s);
-      to = raw_narrow(to, d, wrapped ? 0 : s, wrapped ? s : n - s);
+      from = narrow_view(from, d, wrapped ? n - s : 0, wrapped ? s : n - s);
+      to = narrow_view(to, d, wrapped ? 0 : s, wrapped ? s : n - s);
     }
     cpu::copy_kernel(to, from);
   }
@@ -121,8 +114,8 @@ Tensor pad(const Tensor& x, const Shape& pads, Scalar value) {
       empty_region = true;
       break;
     }
-    from = raw_narrow(from, d, skip, length);
-    to = raw_narrow(to, d, std::max<int64_t>(before, 0), length);
+    from = narrow_view(from, d, skip, length);
+    to = narrow_view(to, d, std::max<int64_t>(before, 0), length);
   }
   if (!empty_region && from.numel() > 0) cpu::copy_kernel(to, from);
   if (auto node = make_node("pad", {x}, {out}))

@@ -262,6 +262,12 @@ Tensor unflatten(const Tensor& x, int64_t dim, const Shape& sizes) {
   return view(x, shape);
 }
 
+Tensor narrow_view(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
+  Shape sizes = x.sizes();
+  sizes[dim] = length;
+  return make_view(x, sizes, x.strides(), x.storage_offset() + start * x.stride(dim));
+}
+
 Tensor contiguous(const Tensor& x) {
   check_defined("contiguous", x);
   if (x.is_contiguous()) return x;

@@ -25,6 +25,9 @@ Tensor unsqueeze(const Tensor& x, int64_t dim);
 Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = -1);
 Tensor unflatten(const Tensor& x, int64_t dim, const Shape& sizes);
 Tensor contiguous(const Tensor& x);
+// x[..., start:start+length, ...] along dim as a view that is not recorded in the graph: for
+// kernels and backward internals that write through it. Does not check bounds.
+Tensor narrow_view(const Tensor& x, int64_t dim, int64_t start, int64_t length);
 // The gradient of slice: zeros of `sizes` with `grad` written into the sliced region.
 Tensor slice_backward(const Tensor& grad, const Shape& sizes, int64_t dim, int64_t start,
                       int64_t end, int64_t step);
