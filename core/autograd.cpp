@@ -8,11 +8,17 @@ namespace {
 thread_local bool grad_enabled = true;
 thread_local uint64_t next_sequence_nr = 0;
 
-TensorMeta meta_of(const Tensor& t) { return {t.sizes(), t.dtype(), t.device()}; }
+TensorMeta meta_of(const Tensor& t) {
+  return {t.sizes(), t.dtype(), t.device()};
+}
 }  // namespace
 
-bool GradMode::is_enabled() { return grad_enabled; }
-void GradMode::set_enabled(bool enabled) { grad_enabled = enabled; }
+bool GradMode::is_enabled() {
+  return grad_enabled;
+}
+void GradMode::set_enabled(bool enabled) {
+  grad_enabled = enabled;
+}
 
 Node::Node(std::string name) : name_(std::move(name)), sequence_nr_(next_sequence_nr++) {}
 

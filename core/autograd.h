@@ -58,7 +58,7 @@ class Node : public std::enable_shared_from_this<Node> {
   // Runs the hooks of one output; returns the (possibly replaced) gradient.
   Tensor run_pre_hooks(uint32_t output_nr, Tensor grad) const;
 
-  std::vector<Edge> next_edges;   // one per input
+  std::vector<Edge> next_edges;    // one per input
   std::vector<TensorMeta> inputs;  // what each input gradient must look like
   std::vector<TensorMeta> outputs;
 

@@ -28,7 +28,9 @@ inline constexpr DeviceType kCUDA = DeviceType::CUDA;
 bool cuda_compiled();
 // Number of visible CUDA devices; 0 without CUDA or without a GPU.
 int cuda_device_count();
-inline bool cuda_is_available() { return cuda_device_count() > 0; }
+inline bool cuda_is_available() {
+  return cuda_device_count() > 0;
+}
 
 }  // namespace ember
 

@@ -18,7 +18,9 @@ namespace ember {
 namespace {
 
 struct LaterFirst {
-  bool operator()(const Node* a, const Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
+  bool operator()(const Node* a, const Node* b) const {
+    return a->sequence_nr() < b->sequence_nr();
+  }
 };
 
 // Gradient slots of one node: one per output, filled as edges deliver gradients.
@@ -32,10 +34,11 @@ void accumulate(InputBuffer& buffer, uint32_t slot, const Tensor& g) {
 
 void check_gradient(const Node& node, size_t i, const Tensor& g) {
   const TensorMeta& want = node.inputs[i];
-  EMBER_CHECK(g.sizes() == want.sizes && g.dtype() == want.dtype && g.device() == want.device,
-              "backward of `{}` returned a gradient for input {} that is a {}, but the input is a {} "
-              "tensor of shape {} on {}",
-              node.name(), i, g.describe(), want.dtype, shape_str(want.sizes), want.device);
+  EMBER_CHECK(
+      g.sizes() == want.sizes && g.dtype() == want.dtype && g.device() == want.device,
+      "backward of `{}` returned a gradient for input {} that is a {}, but the input is a {} "
+      "tensor of shape {} on {}",
+      node.name(), i, g.describe(), want.dtype, shape_str(want.sizes), want.device);
 }
 
 // Breadth-first over the graph from `roots`: dependency counts, and (for grad()) whether a node
@@ -45,8 +48,7 @@ struct GraphInfo {
   std::unordered_set<Node*> needed;  // only filled when capturing
 };
 
-GraphInfo analyse(const std::vector<Node*>& roots,
-                  const std::unordered_set<Node*>* capture_nodes) {
+GraphInfo analyse(const std::vector<Node*>& roots, const std::unordered_set<Node*>* capture_nodes) {
   GraphInfo info;
   std::vector<Node*> order;  // discovery order
   std::unordered_set<Node*> seen(roots.begin(), roots.end());
@@ -107,10 +109,11 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
     check_defined("backward", out, "output");
-    EMBER_CHECK(out.requires_grad(),
-                "backward: output {} ({}) does not require grad and has no grad_fn; did you compute "
-                "it under NoGradGuard, or forget requires_grad_() on the parameters?",
-                i, out.describe());
+    EMBER_CHECK(
+        out.requires_grad(),
+        "backward: output {} ({}) does not require grad and has no grad_fn; did you compute "
+        "it under NoGradGuard, or forget requires_grad_() on the parameters?",
+        i, out.describe());
     Tensor seed = grad_outputs.empty() ? Tensor() : grad_outputs[i];
     if (!seed.defined()) {
       EMBER_CHECK(out.numel() == 1,
@@ -137,8 +140,7 @@ TensorList run_backward(const TensorList& outputs, const TensorList& grad_output
   for (size_t i = 0; i < capture_inputs.size(); ++i) {
     const Tensor& in = capture_inputs[i];
     check_defined("grad", in, "input");
-    EMBER_CHECK(in.requires_grad(), "grad: input {} ({}) does not require grad", i,
-                in.describe());
+    EMBER_CHECK(in.requires_grad(), "grad: input {} ({}) does not require grad", i, in.describe());
     Edge edge = gradient_edge(in);
     capture_at[edge.node.get()].push_back({i, edge.input_nr});
     capture_nodes.insert(edge.node.get());
@@ -228,9 +230,8 @@ void backward(const TensorList& outputs, const TensorList& grad_outputs, bool re
   run_backward(outputs, grad_outputs, retain_graph || create_graph, create_graph, {}, false);
 }
 
-TensorList grad(const TensorList& outputs, const TensorList& inputs,
-                const TensorList& grad_outputs, std::optional<bool> retain_graph,
-                bool create_graph, bool allow_unused) {
+TensorList grad(const TensorList& outputs, const TensorList& inputs, const TensorList& grad_outputs,
+                std::optional<bool> retain_graph, bool create_graph, bool allow_unused) {
   EMBER_CHECK(!inputs.empty(), "grad: no inputs given");
   return run_backward(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph,
                       inputs, allow_unused);

@@ -5,10 +5,9 @@ namespace ember {
 std::array<uint32_t, 4> philox4x32(uint64_t seed, uint64_t counter_lo, uint64_t counter_hi) {
   constexpr uint32_t kMul0 = 0xD2511F53, kMul1 = 0xCD9E8D57;
   constexpr uint32_t kWeyl0 = 0x9E3779B9, kWeyl1 = 0xBB67AE85;
-  std::array<uint32_t, 4> c = {static_cast<uint32_t>(counter_lo),
-                               static_cast<uint32_t>(counter_lo >> 32),
-                               static_cast<uint32_t>(counter_hi),
-                               static_cast<uint32_t>(counter_hi >> 32)};
+  std::array<uint32_t, 4> c = {
+      static_cast<uint32_t>(counter_lo), static_cast<uint32_t>(counter_lo >> 32),
+      static_cast<uint32_t>(counter_hi), static_cast<uint32_t>(counter_hi >> 32)};
   uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
   for (int round = 0; round < 10; ++round) {
     const uint64_t p0 = static_cast<uint64_t>(kMul0) * c[0];
@@ -55,6 +54,8 @@ Generator& default_generator() {
   return generator;
 }
 
-void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
+void manual_seed(uint64_t seed) {
+  default_generator().manual_seed(seed);
+}
 
 }  // namespace ember

@@ -34,7 +34,9 @@ Generator& default_generator();
 void manual_seed(uint64_t seed);
 
 // Uniform in [0, 1) from a 32-bit word (24 bits for float, so 1.0 is never reached).
-inline float uniform_float(uint32_t u) { return static_cast<float>(u >> 8) * 0x1.0p-24f; }
+inline float uniform_float(uint32_t u) {
+  return static_cast<float>(u >> 8) * 0x1.0p-24f;
+}
 // Uniform in [0, 1) from two words (53 bits).
 inline double uniform_double(uint32_t hi, uint32_t lo) {
   return static_cast<double>((static_cast<uint64_t>(hi) << 21) ^ lo) * 0x1.0p-53;

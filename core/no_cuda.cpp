@@ -4,12 +4,17 @@
 
 namespace ember {
 
-bool cuda_compiled() { return false; }
-int cuda_device_count() { return 0; }
+bool cuda_compiled() {
+  return false;
+}
+int cuda_device_count() {
+  return 0;
+}
 
 namespace cuda_memory {
 void* allocate(size_t, int) {
-  fail("ember was built without CUDA: cannot allocate a cuda tensor (rebuild with -DEMBER_CUDA=ON)");
+  fail(
+      "ember was built without CUDA: cannot allocate a cuda tensor (rebuild with -DEMBER_CUDA=ON)");
 }
 void deallocate(void*, int) {}
 void copy(void*, Device, const void*, Device, size_t) {

@@ -20,7 +20,9 @@ Shape contiguous_strides(const Shape& sizes) {
   return strides;
 }
 
-std::string shape_str(const Shape& sizes) { return fmt::format("[{}]", fmt::join(sizes, ",")); }
+std::string shape_str(const Shape& sizes) {
+  return fmt::format("[{}]", fmt::join(sizes, ","));
+}
 
 Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
   const size_t n = std::max(a.size(), b.size());
@@ -38,8 +40,9 @@ Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b) {
 
 int64_t wrap_dim(std::string_view op, int64_t dim, int64_t ndim) {
   const int64_t n = std::max<int64_t>(ndim, 1);  // a 0-d tensor accepts dim 0 and -1
-  EMBER_CHECK(dim >= -n && dim < n, "{}: dim {} is out of range for a {}-d tensor (expected [{}, {}])",
-              op, dim, ndim, -n, n - 1);
+  EMBER_CHECK(dim >= -n && dim < n,
+              "{}: dim {} is out of range for a {}-d tensor (expected [{}, {}])", op, dim, ndim, -n,
+              n - 1);
   return dim < 0 ? dim + n : dim;
 }
 

@@ -13,16 +13,36 @@ TensorImpl& checked(const std::shared_ptr<TensorImpl>& impl) {
 }
 }  // namespace
 
-const Shape& Tensor::sizes() const { return checked(impl_).sizes; }
-const Shape& Tensor::strides() const { return checked(impl_).strides; }
-int64_t Tensor::size(int64_t d) const { return sizes()[wrap_dim("size", d, dim())]; }
-int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim("stride", d, dim())]; }
-int64_t Tensor::numel() const { return numel_of(sizes()); }
-int64_t Tensor::storage_offset() const { return checked(impl_).offset; }
-DType Tensor::dtype() const { return checked(impl_).dtype; }
-Device Tensor::device() const { return checked(impl_).storage->device(); }
-const std::shared_ptr<Storage>& Tensor::storage() const { return checked(impl_).storage; }
-uint64_t Tensor::version() const { return storage()->version(); }
+const Shape& Tensor::sizes() const {
+  return checked(impl_).sizes;
+}
+const Shape& Tensor::strides() const {
+  return checked(impl_).strides;
+}
+int64_t Tensor::size(int64_t d) const {
+  return sizes()[wrap_dim("size", d, dim())];
+}
+int64_t Tensor::stride(int64_t d) const {
+  return strides()[wrap_dim("stride", d, dim())];
+}
+int64_t Tensor::numel() const {
+  return numel_of(sizes());
+}
+int64_t Tensor::storage_offset() const {
+  return checked(impl_).offset;
+}
+DType Tensor::dtype() const {
+  return checked(impl_).dtype;
+}
+Device Tensor::device() const {
+  return checked(impl_).storage->device();
+}
+const std::shared_ptr<Storage>& Tensor::storage() const {
+  return checked(impl_).storage;
+}
+uint64_t Tensor::version() const {
+  return storage()->version();
+}
 
 bool Tensor::is_contiguous() const {
   const auto& impl = checked(impl_);
@@ -64,9 +84,9 @@ std::vector<T> Tensor::to_vector() const {
   return std::vector<T>(p, p + host.numel());
 }
 
-#define EMBER_INSTANTIATE(T)                          \
-  template T* Tensor::data_ptr<T>() const;            \
-  template T Tensor::item<T>() const;                 \
+#define EMBER_INSTANTIATE(T)               \
+  template T* Tensor::data_ptr<T>() const; \
+  template T Tensor::item<T>() const;      \
   template std::vector<T> Tensor::to_vector<T>() const;
 EMBER_INSTANTIATE(bool)
 EMBER_INSTANTIATE(int64_t)
@@ -75,13 +95,17 @@ EMBER_INSTANTIATE(double)
 #undef EMBER_INSTANTIATE
 template int Tensor::item<int>() const;
 
-bool Tensor::requires_grad() const { return checked(impl_).requires_grad; }
+bool Tensor::requires_grad() const {
+  return checked(impl_).requires_grad;
+}
 
 Tensor& Tensor::requires_grad_(bool value) {
   auto& impl = checked(impl_);
   if (!value && impl.grad_fn)
-    fail("requires_grad_: cannot turn off requires_grad of a non-leaf tensor (produced by {}); "
-         "use detach()", impl.grad_fn->name());
+    fail(
+        "requires_grad_: cannot turn off requires_grad of a non-leaf tensor (produced by {}); "
+        "use detach()",
+        impl.grad_fn->name());
   EMBER_CHECK(!value || is_floating(impl.dtype),
               "requires_grad_: only floating-point tensors can require gradients, got {}",
               impl.dtype);
@@ -89,8 +113,12 @@ Tensor& Tensor::requires_grad_(bool value) {
   return *this;
 }
 
-const Tensor& Tensor::grad() const { return checked(impl_).grad; }
-Tensor& Tensor::mutable_grad() { return checked(impl_).grad; }
+const Tensor& Tensor::grad() const {
+  return checked(impl_).grad;
+}
+Tensor& Tensor::mutable_grad() {
+  return checked(impl_).grad;
+}
 
 void Tensor::set_grad(const Tensor& grad) {
   if (grad.defined())
@@ -99,13 +127,17 @@ void Tensor::set_grad(const Tensor& grad) {
   checked(impl_).grad = grad;
 }
 
-const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_).grad_fn; }
-uint32_t Tensor::output_nr() const { return checked(impl_).output_nr; }
+const std::shared_ptr<Node>& Tensor::grad_fn() const {
+  return checked(impl_).grad_fn;
+}
+uint32_t Tensor::output_nr() const {
+  return checked(impl_).output_nr;
+}
 
 Tensor Tensor::detach() const {
   const auto& impl = checked(impl_);
-  auto out = std::make_shared<TensorImpl>(impl.storage, impl.sizes, impl.strides, impl.offset,
-                                          impl.dtype);
+  auto out =
+      std::make_shared<TensorImpl>(impl.storage, impl.sizes, impl.strides, impl.offset, impl.dtype);
   out->name = impl.name;
   return Tensor(std::move(out));
 }
@@ -143,7 +175,9 @@ void Tensor::retain_grad() const {
   });
 }
 
-const std::string& Tensor::name() const { return checked(impl_).name; }
+const std::string& Tensor::name() const {
+  return checked(impl_).name;
+}
 Tensor& Tensor::set_name(std::string name) {
   checked(impl_).name = std::move(name);
   return *this;
@@ -155,8 +189,7 @@ std::string Tensor::describe() const {
 }
 
 Tensor empty(const Shape& sizes, TensorOptions options) {
-  for (int64_t s : sizes)
-    EMBER_CHECK(s >= 0, "empty: negative size in shape {}", shape_str(sizes));
+  for (int64_t s : sizes) EMBER_CHECK(s >= 0, "empty: negative size in shape {}", shape_str(sizes));
   const size_t nbytes = static_cast<size_t>(numel_of(sizes)) * element_size(options.dtype);
   auto storage = std::make_shared<Storage>(nbytes, options.device);
   Tensor t(std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0,

@@ -33,9 +33,9 @@ struct TensorOptions {
   bool requires_grad = false;
 
   TensorOptions() = default;
-  TensorOptions(DType dtype) : dtype(dtype) {}                                  // NOLINT
-  TensorOptions(Device device) : device(device) {}                              // NOLINT
-  TensorOptions(DeviceType device) : device(device) {}                          // NOLINT
+  TensorOptions(DType dtype) : dtype(dtype) {}          // NOLINT
+  TensorOptions(Device device) : device(device) {}      // NOLINT
+  TensorOptions(DeviceType device) : device(device) {}  // NOLINT
   TensorOptions(DType dtype, Device device) : dtype(dtype), device(device) {}
 };
 

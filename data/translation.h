@@ -33,7 +33,6 @@ struct ParallelCorpus {
 // Reads both files (plain or gzip, see read_lines) and validates them as described above.
 ParallelCorpus load_parallel(const std::string& src_path, const std::string& tgt_path);
 
-
 // --- Multi30k (WMT16 multimodal task 1) ----------------------------------------------------------
 
 struct Multi30kSplit {

@@ -159,7 +159,9 @@ Tensor& fill_(Tensor& self, Scalar value) {
   return self;
 }
 
-Tensor& zero_(Tensor& self) { return fill_(self, 0); }
+Tensor& zero_(Tensor& self) {
+  return fill_(self, 0);
+}
 
 Tensor& add_(Tensor& self, const Tensor& other, Scalar alpha) {
   check_writable("add_", self);
@@ -169,7 +171,9 @@ Tensor& add_(Tensor& self, const Tensor& other, Scalar alpha) {
   return direct("add_", self, other, [alpha](auto x, auto y) { return x + alpha * y; });
 }
 
-Tensor& sub_(Tensor& self, const Tensor& other, Scalar alpha) { return add_(self, other, -alpha); }
+Tensor& sub_(Tensor& self, const Tensor& other, Scalar alpha) {
+  return add_(self, other, -alpha);
+}
 
 Tensor& mul_(Tensor& self, const Tensor& other) {
   check_writable("mul_", self);

@@ -4,9 +4,9 @@
 
 namespace ember {
 
-Tensor to(const Tensor& x, DType dtype);     // differentiable between floating dtypes
-Tensor to(const Tensor& x, Device device);   // differentiable
-Tensor clone(const Tensor& x);               // a contiguous copy with its own storage
+Tensor to(const Tensor& x, DType dtype);    // differentiable between floating dtypes
+Tensor to(const Tensor& x, Device device);  // differentiable
+Tensor clone(const Tensor& x);              // a contiguous copy with its own storage
 
 // In-place ops. They bump the storage's version counter, so a tensor saved for backward and
 // changed afterwards is caught. On a tensor in the graph (a non-leaf) they are recorded like

@@ -92,7 +92,9 @@ Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
   return out;
 }
 
-Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) { return add(a, b, -alpha); }
+Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
+  return add(a, b, -alpha);
+}
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   const Operands in = prepare("mul", a, b);
@@ -237,8 +239,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_defined("where", cond, "condition");
   EMBER_CHECK(cond.dtype() == kBool, "where: the condition must be a bool tensor, got {}",
               cond.describe());
-  EMBER_CHECK(cond.device() == a.device(), "where: condition on {} but values on {}",
-              cond.device(), a.device());
+  EMBER_CHECK(cond.device() == a.device(), "where: condition on {} but values on {}", cond.device(),
+              a.device());
   const Operands in = prepare("where", a, b);
   const Shape shape = broadcast_shapes("where", cond.sizes(), in.shape);
   Tensor out = empty(shape, TensorOptions(in.dtype, in.a.device()));
@@ -265,8 +267,8 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
               "masked_fill: mask of shape {} does not broadcast to the input's shape {}",
               shape_str(mask.sizes()), shape_str(x.sizes()));
   check_cpu("masked_fill", x);
-  EMBER_CHECK(mask.device() == x.device(), "masked_fill: mask on {} but input on {}",
-              mask.device(), x.device());
+  EMBER_CHECK(mask.device() == x.device(), "masked_fill: mask on {} but input on {}", mask.device(),
+              x.device());
   Tensor out = empty(shape, TensorOptions(x.dtype(), x.device()));
   visit_dtype(x.dtype(), [&]<typename T>() {
     const T v = static_cast<T>(value);
@@ -279,22 +281,56 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
   return out;
 }
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator-(const Tensor& x) { return neg(x); }
-Tensor operator+(const Tensor& a, Scalar b) { return add(a, wrap_scalar(b, a)); }
-Tensor operator-(const Tensor& a, Scalar b) { return sub(a, wrap_scalar(b, a)); }
-Tensor operator*(const Tensor& a, Scalar b) { return mul(a, wrap_scalar(b, a)); }
-Tensor operator/(const Tensor& a, Scalar b) { return div(a, wrap_scalar(b, a)); }
-Tensor operator+(Scalar a, const Tensor& b) { return add(wrap_scalar(a, b), b); }
-Tensor operator-(Scalar a, const Tensor& b) { return sub(wrap_scalar(a, b), b); }
-Tensor operator*(Scalar a, const Tensor& b) { return mul(wrap_scalar(a, b), b); }
-Tensor operator/(Scalar a, const Tensor& b) { return div(wrap_scalar(a, b), b); }
-Tensor& operator+=(Tensor& a, const Tensor& b) { return a.add_(b); }
-Tensor& operator-=(Tensor& a, const Tensor& b) { return a.sub_(b); }
-Tensor& operator*=(Tensor& a, const Tensor& b) { return a.mul_(b); }
-Tensor& operator/=(Tensor& a, const Tensor& b) { return a.div_(b); }
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+Tensor operator-(const Tensor& x) {
+  return neg(x);
+}
+Tensor operator+(const Tensor& a, Scalar b) {
+  return add(a, wrap_scalar(b, a));
+}
+Tensor operator-(const Tensor& a, Scalar b) {
+  return sub(a, wrap_scalar(b, a));
+}
+Tensor operator*(const Tensor& a, Scalar b) {
+  return mul(a, wrap_scalar(b, a));
+}
+Tensor operator/(const Tensor& a, Scalar b) {
+  return div(a, wrap_scalar(b, a));
+}
+Tensor operator+(Scalar a, const Tensor& b) {
+  return add(wrap_scalar(a, b), b);
+}
+Tensor operator-(Scalar a, const Tensor& b) {
+  return sub(wrap_scalar(a, b), b);
+}
+Tensor operator*(Scalar a, const Tensor& b) {
+  return mul(wrap_scalar(a, b), b);
+}
+Tensor operator/(Scalar a, const Tensor& b) {
+  return div(wrap_scalar(a, b), b);
+}
+Tensor& operator+=(Tensor& a, const Tensor& b) {
+  return a.add_(b);
+}
+Tensor& operator-=(Tensor& a, const Tensor& b) {
+  return a.sub_(b);
+}
+Tensor& operator*=(Tensor& a, const Tensor& b) {
+  return a.mul_(b);
+}
+Tensor& operator/=(Tensor& a, const Tensor& b) {
+  return a.div_(b);
+}
 
 }  // namespace ember

@@ -9,7 +9,9 @@ namespace ember {
 
 namespace {
 
-TensorOptions like(const Tensor& t) { return TensorOptions(t.dtype(), t.device()); }
+TensorOptions like(const Tensor& t) {
+  return TensorOptions(t.dtype(), t.device());
+}
 
 // Random draws are made on the CPU and moved; element i uses Philox counter (first + i).
 template <typename Draw>
@@ -42,14 +44,28 @@ Tensor full(const Shape& sizes, Scalar value, TensorOptions options) {
   if (options.requires_grad) out.requires_grad_();
   return out;
 }
-Tensor zeros(const Shape& sizes, TensorOptions options) { return full(sizes, 0, options); }
-Tensor ones(const Shape& sizes, TensorOptions options) { return full(sizes, 1, options); }
-Tensor empty_like(const Tensor& t) { return empty(t.sizes(), like(t)); }
-Tensor zeros_like(const Tensor& t) { return full(t.sizes(), 0, like(t)); }
-Tensor ones_like(const Tensor& t) { return full(t.sizes(), 1, like(t)); }
-Tensor full_like(const Tensor& t, Scalar value) { return full(t.sizes(), value, like(t)); }
+Tensor zeros(const Shape& sizes, TensorOptions options) {
+  return full(sizes, 0, options);
+}
+Tensor ones(const Shape& sizes, TensorOptions options) {
+  return full(sizes, 1, options);
+}
+Tensor empty_like(const Tensor& t) {
+  return empty(t.sizes(), like(t));
+}
+Tensor zeros_like(const Tensor& t) {
+  return full(t.sizes(), 0, like(t));
+}
+Tensor ones_like(const Tensor& t) {
+  return full(t.sizes(), 1, like(t));
+}
+Tensor full_like(const Tensor& t, Scalar value) {
+  return full(t.sizes(), value, like(t));
+}
 
-Tensor arange(Scalar end, TensorOptions options) { return arange(0, end, 1, options); }
+Tensor arange(Scalar end, TensorOptions options) {
+  return arange(0, end, 1, options);
+}
 
 Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions options) {
   EMBER_CHECK(step != 0, "arange: step must be non-zero");
@@ -74,13 +90,16 @@ Tensor linspace(Scalar start, Scalar end, int64_t steps, TensorOptions options) 
     T* p = host.data_ptr<T>();
     // Fill from both ends, as PyTorch does, so the last value is exactly `end`.
     for (int64_t i = 0; i < steps; ++i)
-      p[i] = static_cast<T>(i < steps / 2 || steps == 1 ? start + delta * static_cast<double>(i)
-                                          : end - delta * static_cast<double>(steps - 1 - i));
+      p[i] = static_cast<T>(i < steps / 2 || steps == 1
+                                ? start + delta * static_cast<double>(i)
+                                : end - delta * static_cast<double>(steps - 1 - i));
   });
   return options.device.is_cpu() ? host : host.to(options.device);
 }
 
-Tensor eye(int64_t n, TensorOptions options) { return eye(n, n, options); }
+Tensor eye(int64_t n, TensorOptions options) {
+  return eye(n, n, options);
+}
 
 Tensor eye(int64_t n, int64_t m, TensorOptions options) {
   EMBER_CHECK(n >= 0 && m >= 0, "eye: sizes must be non-negative, got {}x{}", n, m);
@@ -96,8 +115,7 @@ Tensor rand(const Shape& sizes, TensorOptions options, Generator* gen) {
   return uniform(sizes, 0, 1, options, gen);
 }
 
-Tensor uniform(const Shape& sizes, Scalar low, Scalar high, TensorOptions options,
-               Generator* gen) {
+Tensor uniform(const Shape& sizes, Scalar low, Scalar high, TensorOptions options, Generator* gen) {
   EMBER_CHECK(is_floating(options.dtype), "uniform: expected a floating dtype, got {}",
               options.dtype);
   EMBER_CHECK(low <= high, "uniform: low {} must not exceed high {}", low, high);
@@ -146,8 +164,12 @@ Tensor randperm(int64_t n, Generator* gen) {
   return out;
 }
 
-Tensor rand_like(const Tensor& t, Generator* gen) { return rand(t.sizes(), like(t), gen); }
-Tensor randn_like(const Tensor& t, Generator* gen) { return randn(t.sizes(), like(t), gen); }
+Tensor rand_like(const Tensor& t, Generator* gen) {
+  return rand(t.sizes(), like(t), gen);
+}
+Tensor randn_like(const Tensor& t, Generator* gen) {
+  return randn(t.sizes(), like(t), gen);
+}
 
 Tensor bernoulli_like(const Tensor& t, double p, Generator* gen) {
   EMBER_CHECK(p >= 0 && p <= 1, "bernoulli: p must be in [0, 1], got {}", p);

@@ -89,12 +89,14 @@ Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
   return out;
 }
 
-Tensor sum(const Tensor& x) { return sum(x, {}, false); }
+Tensor sum(const Tensor& x) {
+  return sum(x, {}, false);
+}
 
 Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
   const ReducedDims r = reduce_dims("mean", x, dims, keepdim);
-  EMBER_CHECK(is_floating(x.dtype()), "mean: expected a floating tensor, got {}; convert with .to(kFloat32)",
-              x.describe());
+  EMBER_CHECK(is_floating(x.dtype()),
+              "mean: expected a floating tensor, got {}; convert with .to(kFloat32)", x.describe());
   Tensor out = reduce_with<MeanOp>("mean", x, r, x.dtype());
   if (auto node = make_node("mean", {x}, {out}))
     node->backward = [in = x.sizes(), mask = r.mask, keepdim, n = r.count](const TensorList& g) {
@@ -103,7 +105,9 @@ Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
   return out;
 }
 
-Tensor mean(const Tensor& x) { return mean(x, {}, false); }
+Tensor mean(const Tensor& x) {
+  return mean(x, {}, false);
+}
 
 // --- prod, max/min, var/std, norm, logsumexp ---------------------------------------------------
 

@@ -32,8 +32,9 @@ Shape infer_size(std::string_view op, const Shape& sizes, int64_t numel, const S
                 shape_str(sizes), shape_str(from), numel);
     out[infer] = numel / known;
   }
-  EMBER_CHECK(numel_of(out) == numel, "{}: shape {} is invalid for an input of shape {} ({} elements)",
-              op, shape_str(sizes), shape_str(from), numel);
+  EMBER_CHECK(numel_of(out) == numel,
+              "{}: shape {} is invalid for an input of shape {} ({} elements)", op,
+              shape_str(sizes), shape_str(from), numel);
   return out;
 }
 
@@ -149,8 +150,8 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   const int64_t n = x.size(d);
   if (start < 0) start += n;
   EMBER_CHECK(start >= 0 && length >= 0 && start + length <= n,
-              "narrow: range [{}, {}) is out of bounds for dim {} of size {} (input shape {})", start,
-              start + length, d, n, shape_str(x.sizes()));
+              "narrow: range [{}, {}) is out of bounds for dim {} of size {} (input shape {})",
+              start, start + length, d, n, shape_str(x.sizes()));
   return slice(x, d, start, start + length);
 }
 
@@ -193,8 +194,9 @@ Tensor expand(const Tensor& x, const Shape& sizes) {
       out_sizes[i] = have;
       out_strides[i] = x.stride(j);
     } else {
-      EMBER_CHECK(have == 1, "expand: the size of dim {} ({}) must match {} or be 1 (expanding {} to {})",
-                  j, have, want, shape_str(x.sizes()), shape_str(sizes));
+      EMBER_CHECK(have == 1,
+                  "expand: the size of dim {} ({}) must match {} or be 1 (expanding {} to {})", j,
+                  have, want, shape_str(x.sizes()), shape_str(sizes));
       out_sizes[i] = want;
       out_strides[i] = 0;
     }

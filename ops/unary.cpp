@@ -26,16 +26,18 @@ Tensor map(std::string_view op, const Tensor& x, Visit visit, F f) {
 
 template <typename F>
 Tensor map_floating(std::string_view op, const Tensor& x, F f) {
-  return map(op, x, [](DType t, std::string_view o, auto&& fn) { visit_floating(t, o, fn); }, f);
+  return map(
+      op, x, [](DType t, std::string_view o, auto&& fn) { visit_floating(t, o, fn); }, f);
 }
 
 template <typename F>
 Tensor map_numeric(std::string_view op, const Tensor& x, F f) {
-  return map(op, x, [](DType t, std::string_view o, auto&& fn) { visit_numeric(t, o, fn); }, f);
+  return map(
+      op, x, [](DType t, std::string_view o, auto&& fn) { visit_numeric(t, o, fn); }, f);
 }
 
 constexpr double kSqrt2 = std::numbers::sqrt2;
-constexpr double kInvSqrt2Pi = 0.3989422804014327;  // 1/sqrt(2 pi)
+constexpr double kInvSqrt2Pi = 0.3989422804014327;   // 1/sqrt(2 pi)
 constexpr double kSqrt2OverPi = 0.7978845608028654;  // sqrt(2/pi)
 constexpr double kGeluCoeff = 0.044715;
 
@@ -167,16 +169,16 @@ Tensor relu(const Tensor& x) {
 }
 
 Tensor gelu(const Tensor& x, bool approximate) {
-  Tensor out = approximate ? map_floating("gelu",
-                                          x,
-                                          [](auto v) {
-                                            const auto u = kSqrt2OverPi * (v + kGeluCoeff * v * v * v);
-                                            return 0.5 * v * (1 + std::tanh(u));
-                                          })
-                           : map_floating("gelu", x, [](auto v) {
-                               using T = decltype(v);
-                               return T(0.5) * v * (T(1) + cpu::verf(v * T(1 / kSqrt2)));
-                             });
+  Tensor out = approximate
+                   ? map_floating("gelu", x,
+                                  [](auto v) {
+                                    const auto u = kSqrt2OverPi * (v + kGeluCoeff * v * v * v);
+                                    return 0.5 * v * (1 + std::tanh(u));
+                                  })
+                   : map_floating("gelu", x, [](auto v) {
+                       using T = decltype(v);
+                       return T(0.5) * v * (T(1) + cpu::verf(v * T(1 / kSqrt2)));
+                     });
   if (auto node = make_node("gelu", {x}, {out}))
     node->backward = [sx = SavedTensor(x), approximate](const TensorList& g) -> TensorList {
       const Tensor x = sx.unpack();
@@ -195,7 +197,7 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> m
   Tensor out = map_numeric("clamp", x, [lo, hi](auto v) {
     using T = decltype(v);
     if (v != v) return v;
-    return static_cast<double>(v) < lo ? static_cast<T>(lo)
+    return static_cast<double>(v) < lo   ? static_cast<T>(lo)
            : static_cast<double>(v) > hi ? static_cast<T>(hi)
                                          : v;
   });

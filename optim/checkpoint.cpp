@@ -11,7 +11,6 @@ namespace {
 
 constexpr const char* kFormat = "ember-checkpoint-1";
 
-
 int64_t read_int(const std::map<std::string, Tensor>& t, const std::string& key,
                  const std::string& path) {
   auto it = t.find(key);

@@ -29,9 +29,9 @@ inline Tensor leaf(const Shape& sizes, uint64_t seed = 1, double scale = 1.0) {
 
 }  // namespace ember::testing
 
-#define CHECK_CLOSE(a, b, ...)                                                          \
-  CHECK_MESSAGE(::ember::testing::allclose((a), (b), ##__VA_ARGS__), "\n  got:      ", \
-                (a).str(), "\n  expected: ", (b).str())
+#define CHECK_CLOSE(a, b, ...)                                                                    \
+  CHECK_MESSAGE(::ember::testing::allclose((a), (b), ##__VA_ARGS__), "\n  got:      ", (a).str(), \
+                "\n  expected: ", (b).str())
 
 #define CHECK_GRAD(fn, ...)                                               \
   do {                                                                    \
@@ -45,4 +45,5 @@ inline Tensor leaf(const Shape& sizes, uint64_t seed = 1, double scale = 1.0) {
     CHECK_MESSAGE(_r.ok, _r.message);                                         \
   } while (0)
 
-#define CHECK_THROWS_CONTAINING(expr, text) CHECK_THROWS_WITH_AS(expr, doctest::Contains(text), ::ember::Error)
+#define CHECK_THROWS_CONTAINING(expr, text) \
+  CHECK_THROWS_WITH_AS(expr, doctest::Contains(text), ::ember::Error)

@@ -88,10 +88,14 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) throw Error(fmt::format("{} needs a value", flag));
       return std::string(argv[++i]);
     };
-    if (!std::strcmp(argv[i], "--threads")) threads = std::stoi(next("--threads"));
-    else if (!std::strcmp(argv[i], "--runs")) runs = std::stoi(next("--runs"));
-    else if (!std::strcmp(argv[i], "--warmup")) warmup = std::stoi(next("--warmup"));
-    else if (!std::strcmp(argv[i], "--op")) only = next("--op");
+    if (!std::strcmp(argv[i], "--threads"))
+      threads = std::stoi(next("--threads"));
+    else if (!std::strcmp(argv[i], "--runs"))
+      runs = std::stoi(next("--runs"));
+    else if (!std::strcmp(argv[i], "--warmup"))
+      warmup = std::stoi(next("--warmup"));
+    else if (!std::strcmp(argv[i], "--op"))
+      only = next("--op");
     else {
       fmt::print(stderr, "usage: {} [--threads N] [--runs N] [--warmup N] [--op NAME]\n", argv[0]);
       return 2;
@@ -107,7 +111,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < runs; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       step();
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     fmt::print("op {} median_ms {:.3f} min_ms {:.3f} runs {}\n", bench.name, median(ms),
                *std::min_element(ms.begin(), ms.end()), runs);

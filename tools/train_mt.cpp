@@ -111,10 +111,11 @@ int main(int argc, char** argv) {
         },
         [&](const models::EpochReport& r) {
           fmt::print(stderr, "\n");
-          fmt::print("epoch {} (step {}): train loss {:.4f}  val loss {:.4f}  val ppl {:.2f}  val "
-                     "BLEU {:.2f}  {}{}\n",
-                     r.epoch, r.step, r.train_loss, r.val_loss, std::exp(r.val_loss), r.val_bleu,
-                     tools::ProgressBar::clock(r.seconds), r.best ? "  (best)" : "");
+          fmt::print(
+              "epoch {} (step {}): train loss {:.4f}  val loss {:.4f}  val ppl {:.2f}  val "
+              "BLEU {:.2f}  {}{}\n",
+              r.epoch, r.step, r.train_loss, r.val_loss, std::exp(r.val_loss), r.val_bleu,
+              tools::ProgressBar::clock(r.seconds), r.best ? "  (best)" : "");
           std::ofstream(csv, std::ios::app)
               << fmt::format("{},{},{:.6f},{:.6f},{:.4f},{:.4f},{:.1f}\n", r.epoch, r.step,
                              r.train_loss, r.val_loss, std::exp(r.val_loss), r.val_bleu, r.seconds);
@@ -141,8 +142,8 @@ int main(int argc, char** argv) {
                                  ? trainer.best_checkpoint()
                                  : trainer.last_checkpoint();
     const auto translator = models::Translator::load(best);
-    const auto test = data::load_multi30k(config.data_dir, "test_2016_flickr", config.src_lang,
-                                          config.tgt_lang);
+    const auto test =
+        data::load_multi30k(config.data_dir, "test_2016_flickr", config.src_lang, config.tgt_lang);
     if (beam > 0) {
       const auto hyps = translator.translate(test.src, {.beam_size = beam});
       const auto score = data::corpus_bleu(hyps, test.tgt);

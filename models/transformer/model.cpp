@@ -1,6 +1,7 @@
 #include "ember/models/transformer/model.h"
 
 #include <cmath>
+#include <utility>
 
 #include "ember/core/grad_mode.h"
 #include "ember/nn/init.h"
@@ -89,7 +90,7 @@ DecoderLayer::DecoderLayer(const TransformerConfig& c)
 
 Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory, const Tensor& src_pad_mask,
                              const Tensor& tgt_pad_mask, nn::KVCache* self_cache,
-                             nn::KVCache* cross_cache) const {
+                             nn::KVCache* cross_cache, Tensor* cross_weights) const {
   // The causal mask offsets queries by the cached length, so one new token sees the whole past.
   const nn::AttentionMask self_mask = key_padding_mask(tgt_pad_mask, /*causal=*/true);
   const nn::AttentionMask cross_mask = key_padding_mask(src_pad_mask);
@@ -98,8 +99,13 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory, const Tensor
     return dropout(self_attn->forward(h, h, h, self_mask, self_cache), dropout_p, train);
   };
   auto cross_block = [&](const Tensor& h) {
-    return dropout(cross_attn->forward(h, memory, memory, cross_mask, cross_cache), dropout_p,
-                   train);
+    if (!cross_weights)
+      return dropout(cross_attn->forward(h, memory, memory, cross_mask, cross_cache), dropout_p,
+                     train);
+    nn::AttentionResult r = cross_attn->forward_with_weights(h, memory, memory, cross_mask,
+                                                             cross_cache);
+    *cross_weights = std::move(r.weights);
+    return dropout(r.output, dropout_p, train);
   };
   if (pre_ln) {
     Tensor y = x + self_block(norm1->forward(x));
@@ -193,24 +199,40 @@ Tensor Transformer::encode(const Tensor& src) const {
 
 Tensor Transformer::run_decoder(const Tensor& tokens, const Tensor& memory,
                                 const Tensor& src_pad_mask, const Tensor& tgt_pad_mask,
-                                int64_t offset, DecoderState* state) const {
+                                int64_t offset, DecoderState* state,
+                                std::vector<Tensor>* cross_weights) const {
   Tensor x = embed(*tgt_embed, tokens, offset);
+  if (cross_weights) cross_weights->assign(decoder_layers_.size(), Tensor());
   for (size_t i = 0; i < decoder_layers_.size(); ++i)
     x = decoder_layers_[i]->forward(x, memory, src_pad_mask, tgt_pad_mask,
                                     state ? &state->self_attn[i] : nullptr,
-                                    state ? &state->cross_attn[i] : nullptr);
+                                    state ? &state->cross_attn[i] : nullptr,
+                                    cross_weights ? &(*cross_weights)[i] : nullptr);
   if (decoder_norm) x = decoder_norm->forward(x);
   return linear(x, output_weight(), output_bias());
 }
 
+void Transformer::check_decode_inputs(const char* op, const Tensor& tgt_in, const Tensor& memory,
+                                      const Tensor& src_pad_mask) const {
+  check_ids(op, tgt_in, "tgt_in");
+  check_mask(op, src_pad_mask, memory);
+  EMBER_CHECK(tgt_in.size(0) == memory.size(0), "{}: tgt_in has batch {} but memory has batch {}",
+              op, tgt_in.size(0), memory.size(0));
+}
+
 Tensor Transformer::decode(const Tensor& tgt_in, const Tensor& memory,
                            const Tensor& src_pad_mask) const {
-  check_ids("Transformer::decode", tgt_in, "tgt_in");
-  check_mask("Transformer::decode", src_pad_mask, memory);
-  EMBER_CHECK(tgt_in.size(0) == memory.size(0),
-              "Transformer::decode: tgt_in has batch {} but memory has batch {}", tgt_in.size(0),
-              memory.size(0));
+  check_decode_inputs("Transformer::decode", tgt_in, memory, src_pad_mask);
   return run_decoder(tgt_in, memory, src_pad_mask, pad_mask(tgt_in), 0, nullptr);
+}
+
+DecoderOutput Transformer::decode_with_attention(const Tensor& tgt_in, const Tensor& memory,
+                                                 const Tensor& src_pad_mask) const {
+  check_decode_inputs("Transformer::decode_with_attention", tgt_in, memory, src_pad_mask);
+  DecoderOutput out;
+  out.logits = run_decoder(tgt_in, memory, src_pad_mask, pad_mask(tgt_in), 0, nullptr,
+                           &out.cross_weights);
+  return out;
 }
 
 Tensor Transformer::forward(const Tensor& src, const Tensor& tgt_in) const {

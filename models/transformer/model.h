@@ -55,9 +55,11 @@ class DecoderLayer : public nn::Module {
   // x [B, T, D] (the newest T positions when caching), memory [B, S, D], src_pad_mask [B, S],
   // tgt_pad_mask [B, past + T] (undefined: no target padding). self_cache grows by T positions;
   // a fixed cross_cache that already holds the memory's keys/values makes `memory` unused.
+  // A non-null cross_weights receives the cross-attention weights [B, H, T, S]; without it they
+  // are not kept.
   Tensor forward(const Tensor& x, const Tensor& memory, const Tensor& src_pad_mask,
                  const Tensor& tgt_pad_mask, nn::KVCache* self_cache = nullptr,
-                 nn::KVCache* cross_cache = nullptr) const;
+                 nn::KVCache* cross_cache = nullptr, Tensor* cross_weights = nullptr) const;
 
   std::shared_ptr<nn::MultiHeadAttention> self_attn, cross_attn;
   std::shared_ptr<nn::PositionwiseFeedForward> ffn;
@@ -84,6 +86,13 @@ struct DecoderState {
   void reorder(const Tensor& index, bool same_source = false);
 };
 
+// decode() with what each decoder layer's cross-attention looked at.
+struct DecoderOutput {
+  Tensor logits;                      // [B, T, tgt_vocab]
+  std::vector<Tensor> cross_weights;  // per decoder layer: [B, H, T, S], rows sum to 1 over the
+                                      // non-pad source positions, 0 at padding
+};
+
 class Transformer : public nn::Module {
  public:
   explicit Transformer(TransformerConfig config);
@@ -96,6 +105,10 @@ class Transformer : public nn::Module {
   Tensor encode(const Tensor& src) const;
   // Teacher forcing: tgt_in [B, T] int64 (starting with <bos>) -> logits [B, T, tgt_vocab].
   Tensor decode(const Tensor& tgt_in, const Tensor& memory, const Tensor& src_pad_mask) const;
+  // decode() that also returns every decoder layer's cross-attention weights (for inspection;
+  // decode() does not keep them).
+  DecoderOutput decode_with_attention(const Tensor& tgt_in, const Tensor& memory,
+                                      const Tensor& src_pad_mask) const;
   // encode then decode.
   Tensor forward(const Tensor& src, const Tensor& tgt_in) const;
 
@@ -119,8 +132,12 @@ class Transformer : public nn::Module {
 
  private:
   Tensor embed(const nn::Embedding& table, const Tensor& ids, int64_t offset) const;
+  // cross_weights, when given, receives each layer's cross-attention weights.
   Tensor run_decoder(const Tensor& tokens, const Tensor& memory, const Tensor& src_pad_mask,
-                     const Tensor& tgt_pad_mask, int64_t offset, DecoderState* state) const;
+                     const Tensor& tgt_pad_mask, int64_t offset, DecoderState* state,
+                     std::vector<Tensor>* cross_weights = nullptr) const;
+  void check_decode_inputs(const char* op, const Tensor& tgt_in, const Tensor& memory,
+                           const Tensor& src_pad_mask) const;
 
   TransformerConfig config_;
   Tensor tied_output_bias_;

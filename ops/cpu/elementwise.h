@@ -53,7 +53,7 @@ void binary_kernel(const Tensor& out, const Tensor& a, const Tensor& b, F f) {
     } else {
       for (int64_t i = 0; i < n; ++i)
         *reinterpret_cast<Out*>(p[0] + i * s[0]) = f(*reinterpret_cast<const A*>(p[1] + i * s[1]),
-                                                    *reinterpret_cast<const B*>(p[2] + i * s[2]));
+                                                     *reinterpret_cast<const B*>(p[2] + i * s[2]));
     }
   });
 }
@@ -64,8 +64,8 @@ void ternary_kernel(const Tensor& out, const Tensor& a, const Tensor& b, const T
   loop.run([&](std::array<char*, 4> p, std::array<int64_t, 4> s, int64_t n) {
     for (int64_t i = 0; i < n; ++i)
       *reinterpret_cast<Out*>(p[0] + i * s[0]) = f(*reinterpret_cast<const A*>(p[1] + i * s[1]),
-                                                  *reinterpret_cast<const B*>(p[2] + i * s[2]),
-                                                  *reinterpret_cast<const C*>(p[3] + i * s[3]));
+                                                   *reinterpret_cast<const B*>(p[2] + i * s[2]),
+                                                   *reinterpret_cast<const C*>(p[3] + i * s[3]));
   });
 }
 

@@ -31,7 +31,8 @@ class StridedLoop {
       if (shape[i] == 1) continue;
       Dim d;
       d.size = shape[i];
-      for (size_t k = 0; k < N; ++k) d.stride[k] = broadcast_stride(*operands[k], ndim, i) * elem_[k];
+      for (size_t k = 0; k < N; ++k)
+        d.stride[k] = broadcast_stride(*operands[k], ndim, i) * elem_[k];
       if (!dims_.empty()) {
         Dim& last = dims_.back();  // merge with the faster dim when every operand allows it
         bool mergeable = true;

@@ -14,6 +14,8 @@ void set_num_threads(int n) {
   openblas_set_num_threads(n);
 }
 
-int get_num_threads() { return omp_get_max_threads(); }
+int get_num_threads() {
+  return omp_get_max_threads();
+}
 
 }  // namespace ember

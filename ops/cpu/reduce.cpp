@@ -12,7 +12,8 @@ ReductionPlan plan_reduction(const Tensor& input, const std::vector<bool>& reduc
   bool consecutive = true;
   for (int64_t d = 0; d < nd; ++d) {
     if (!reduced[d] || x.size(d) == 1) continue;
-    if (first < 0) first = d;
+    if (first < 0)
+      first = d;
     else if (last != d - 1) {
       for (int64_t k = last + 1; k < d; ++k)
         if (x.size(k) != 1) consecutive = false;

@@ -6,8 +6,8 @@
 // the batch for a bias gradient) and stays vectorised along inner.
 #include <vector>
 
-#include "ember/ops/cpu/parallel.h"
 #include "ember/core/tensor.h"
+#include "ember/ops/cpu/parallel.h"
 
 namespace ember::cpu {
 

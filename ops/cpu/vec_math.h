@@ -64,7 +64,11 @@ inline float erf_float(float x) {
   return x < 0 ? -y : y;
 }
 
-inline float verf(float x) { return erf_float(x); }
-inline double verf(double x) { return std::erf(x); }
+inline float verf(float x) {
+  return erf_float(x);
+}
+inline double verf(double x) {
+  return std::erf(x);
+}
 
 }  // namespace ember::cpu

@@ -13,7 +13,8 @@ inline void check(cudaError_t status, const char* what) {
 // After a kernel launch: launch-configuration errors surface here, naming the op.
 inline void check_launch(const char* op) {
   const cudaError_t status = cudaGetLastError();
-  if (status != cudaSuccess) fail("{}: CUDA kernel launch failed: {}", op, cudaGetErrorString(status));
+  if (status != cudaSuccess)
+    fail("{}: CUDA kernel launch failed: {}", op, cudaGetErrorString(status));
 }
 
 }  // namespace ember::cuda

@@ -1,8 +1,8 @@
 // fill_ on the GPU: the first kernel of the CUDA backend.
 #include <cstdint>
 
-#include "ember/ops/cuda/kernels.h"
 #include "ember/ops/cuda/check.h"
+#include "ember/ops/cuda/kernels.h"
 
 namespace ember::cuda {
 
@@ -26,10 +26,14 @@ void launch_fill(void* out, int64_t n, double value) {
 
 void fill_contiguous(void* out, int64_t n, DType dtype, double value) {
   switch (dtype) {
-    case DType::Bool: return launch_fill<bool>(out, n, value);
-    case DType::Int64: return launch_fill<int64_t>(out, n, value);
-    case DType::Float32: return launch_fill<float>(out, n, value);
-    case DType::Float64: return launch_fill<double>(out, n, value);
+    case DType::Bool:
+      return launch_fill<bool>(out, n, value);
+    case DType::Int64:
+      return launch_fill<int64_t>(out, n, value);
+    case DType::Float32:
+      return launch_fill<float>(out, n, value);
+    case DType::Float64:
+      return launch_fill<double>(out, n, value);
   }
 }
 

@@ -8,7 +8,9 @@
 
 namespace ember {
 
-bool cuda_compiled() { return true; }
+bool cuda_compiled() {
+  return true;
+}
 
 int cuda_device_count() {
   int n = 0;
@@ -32,10 +34,11 @@ void* allocate(size_t nbytes, int device) {
     cudaGetLastError();
     size_t free_bytes = 0, total_bytes = 0;
     cudaMemGetInfo(&free_bytes, &total_bytes);
-    fail("cuda: out of memory allocating {} bytes ({:.1f} MiB) on cuda:{}: {} ({:.1f} MiB free of "
-         "{:.1f} MiB)",
-         nbytes, nbytes / 1048576.0, device, cudaGetErrorString(status), free_bytes / 1048576.0,
-         total_bytes / 1048576.0);
+    fail(
+        "cuda: out of memory allocating {} bytes ({:.1f} MiB) on cuda:{}: {} ({:.1f} MiB free of "
+        "{:.1f} MiB)",
+        nbytes, nbytes / 1048576.0, device, cudaGetErrorString(status), free_bytes / 1048576.0,
+        total_bytes / 1048576.0);
   }
   return ptr;
 }
@@ -47,10 +50,10 @@ void deallocate(void* ptr, int device) {
 
 void copy(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes) {
   if (nbytes == 0) return;
-  const cudaMemcpyKind kind = dst_device.is_cuda()
-                                  ? (src_device.is_cuda() ? cudaMemcpyDeviceToDevice
-                                                          : cudaMemcpyHostToDevice)
-                                  : cudaMemcpyDeviceToHost;
+  const cudaMemcpyKind kind =
+      dst_device.is_cuda()
+          ? (src_device.is_cuda() ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
+          : cudaMemcpyDeviceToHost;
   cuda::check(cudaMemcpy(dst, src, nbytes, kind), "cudaMemcpy");
 }
 

@@ -49,7 +49,8 @@ TEST_CASE("trainer: the loss falls, checkpoints reload and decode identically, r
   CHECK(losses.back() < losses.front() - 1.0);
   CHECK(trainer.step() == 24);
 
-  const std::vector<std::string> sentences = {"A man is riding a bike.", "Two dogs play in the snow."};
+  const std::vector<std::string> sentences = {"A man is riding a bike.",
+                                              "Two dogs play in the snow."};
   models::Translator live(std::shared_ptr<models::Transformer>(&trainer.model(), [](auto*) {}),
                           trainer.tokenizers());
   const auto greedy = live.translate(sentences, {.beam_size = 1});

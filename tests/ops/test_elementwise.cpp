@@ -18,21 +18,51 @@ void check_unary(Unary op, double lo = -2, double hi = 2) {
 }  // namespace
 
 TEST_CASE("unary ops: gradients") {
-  SUBCASE("neg") { check_unary(neg); }
-  SUBCASE("exp") { check_unary(exp); }
-  SUBCASE("log") { check_unary(log, 0.5, 3); }
-  SUBCASE("sqrt") { check_unary(sqrt, 0.5, 3); }
-  SUBCASE("rsqrt") { check_unary(rsqrt, 0.5, 3); }
-  SUBCASE("abs") { check_unary(abs, 0.1, 2); }
-  SUBCASE("sin") { check_unary(sin); }
-  SUBCASE("cos") { check_unary(cos); }
-  SUBCASE("tanh") { check_unary(tanh); }
-  SUBCASE("sigmoid") { check_unary(sigmoid); }
-  SUBCASE("relu") { check_unary(relu, 0.1, 2); }
-  SUBCASE("gelu") { check_unary([](const Tensor& x) { return gelu(x); }); }
-  SUBCASE("gelu tanh") { check_unary([](const Tensor& x) { return gelu(x, true); }); }
-  SUBCASE("clamp") { check_unary([](const Tensor& x) { return clamp(x, -0.5, 0.7); }); }
-  SUBCASE("pow scalar") { check_unary([](const Tensor& x) { return pow(x, 3.0); }); }
+  SUBCASE("neg") {
+    check_unary(neg);
+  }
+  SUBCASE("exp") {
+    check_unary(exp);
+  }
+  SUBCASE("log") {
+    check_unary(log, 0.5, 3);
+  }
+  SUBCASE("sqrt") {
+    check_unary(sqrt, 0.5, 3);
+  }
+  SUBCASE("rsqrt") {
+    check_unary(rsqrt, 0.5, 3);
+  }
+  SUBCASE("abs") {
+    check_unary(abs, 0.1, 2);
+  }
+  SUBCASE("sin") {
+    check_unary(sin);
+  }
+  SUBCASE("cos") {
+    check_unary(cos);
+  }
+  SUBCASE("tanh") {
+    check_unary(tanh);
+  }
+  SUBCASE("sigmoid") {
+    check_unary(sigmoid);
+  }
+  SUBCASE("relu") {
+    check_unary(relu, 0.1, 2);
+  }
+  SUBCASE("gelu") {
+    check_unary([](const Tensor& x) { return gelu(x); });
+  }
+  SUBCASE("gelu tanh") {
+    check_unary([](const Tensor& x) { return gelu(x, true); });
+  }
+  SUBCASE("clamp") {
+    check_unary([](const Tensor& x) { return clamp(x, -0.5, 0.7); });
+  }
+  SUBCASE("pow scalar") {
+    check_unary([](const Tensor& x) { return pow(x, 3.0); });
+  }
 }
 
 TEST_CASE("binary ops: gradients with broadcasting and non-contiguous inputs") {
@@ -56,12 +86,16 @@ TEST_CASE("binary ops: gradients with broadcasting and non-contiguous inputs") {
     CHECK_GRADGRAD([op](const TensorList& in) { return TensorList{op(in[0], in[1])}; }, a, pos);
   }
   CHECK_GRAD([](const TensorList& in) { return TensorList{pow(in[1], in[0])}; }, a, pos);
-  CHECK_GRAD([](const TensorList& in) {
-    return TensorList{where(gt(in[0], wrap_scalar(0, in[0])), in[0], in[1])};
-  }, a, b);
-  CHECK_GRAD([](const TensorList& in) {
-    return TensorList{masked_fill(in[0], gt(in[1], wrap_scalar(0, in[1])), -3.0)};
-  }, a, b);
+  CHECK_GRAD(
+      [](const TensorList& in) {
+        return TensorList{where(gt(in[0], wrap_scalar(0, in[0])), in[0], in[1])};
+      },
+      a, b);
+  CHECK_GRAD(
+      [](const TensorList& in) {
+        return TensorList{masked_fill(in[0], gt(in[1], wrap_scalar(0, in[1])), -3.0)};
+      },
+      a, b);
 }
 
 TEST_CASE("binary ops: values, dtype promotion and errors") {
@@ -73,7 +107,8 @@ TEST_CASE("binary ops: values, dtype promotion and errors") {
   CHECK((i / tensor({2, 2, 2})).dtype() == kFloat32);  // true division
   CHECK((i * 2.0).dtype() == kInt64);
   CHECK((i * 2.5).dtype() == kFloat32);
-  CHECK_THROWS_CONTAINING(add(ones({2, 3}), ones({4})), "add: shapes [2,3] and [4] cannot be broadcast");
+  CHECK_THROWS_CONTAINING(add(ones({2, 3}), ones({4})),
+                          "add: shapes [2,3] and [4] cannot be broadcast");
   CHECK_THROWS_CONTAINING(add(Tensor(), ones({4})), "undefined");
   CHECK_THROWS_CONTAINING(exp(i), "exp: expected a float32 or float64 tensor, got int64");
 }
@@ -93,14 +128,28 @@ TEST_CASE("views share storage and their gradients route back") {
   CHECK(x.transpose(0, 2).storage() == x.storage());
   CHECK(x.slice(2, 1, 3).storage() == x.storage());
   CHECK_FALSE(x.transpose(0, 1).is_contiguous());
-  CHECK_GRAD([](const TensorList& in) { return TensorList{in[0].permute({2, 0, 1}).reshape({4, 6})}; }, x);
+  CHECK_GRAD(
+      [](const TensorList& in) {
+        return TensorList{in[0].permute({2, 0, 1}).reshape({4, 6})};
+      },
+      x);
   CHECK_GRAD([](const TensorList& in) { return TensorList{in[0].select(1, -1) * 2.0}; }, x);
   CHECK_GRAD([](const TensorList& in) { return TensorList{in[0].narrow(2, 1, 2).flatten()}; }, x);
-  CHECK_GRAD([](const TensorList& in) { return TensorList{in[0].unsqueeze(1).expand({2, 5, 3, 4})}; }, x);
-  CHECK_GRAD([](const TensorList& in) { return TensorList{in[0].slice(0, 0, 2, 2).squeeze(0)}; }, x);
-  CHECK_GRADGRAD([](const TensorList& in) { return TensorList{in[0].slice(2, 1, 4, 2) * in[0].slice(2, 0, 2)}; }, x);
+  CHECK_GRAD(
+      [](const TensorList& in) {
+        return TensorList{in[0].unsqueeze(1).expand({2, 5, 3, 4})};
+      },
+      x);
+  CHECK_GRAD([](const TensorList& in) { return TensorList{in[0].slice(0, 0, 2, 2).squeeze(0)}; },
+             x);
+  CHECK_GRADGRAD(
+      [](const TensorList& in) {
+        return TensorList{in[0].slice(2, 1, 4, 2) * in[0].slice(2, 0, 2)};
+      },
+      x);
   CHECK_THROWS_CONTAINING(x.transpose(0, 1).view({6, 4}), "use reshape()");
-  CHECK_THROWS_CONTAINING(x.view({5, -1}), "view: shape [5,-1] is invalid for an input of shape [2,3,4]");
+  CHECK_THROWS_CONTAINING(x.view({5, -1}),
+                          "view: shape [5,-1] is invalid for an input of shape [2,3,4]");
   CHECK_THROWS_CONTAINING(x.select(1, 3), "out of bounds");
   CHECK_THROWS_CONTAINING(x.permute({0, 0, 1}), "repeats");
   CHECK_THROWS_CONTAINING(x.expand({3, 3, 4}), "must match");
@@ -114,7 +163,8 @@ TEST_CASE("reductions sum and mean") {
   CHECK(x.mean().item() == 3.5);
   auto y = leaf({3, 4, 5});
   CHECK_GRAD([](const TensorList& in) { return TensorList{in[0].sum({0, 2})}; }, y);
-  CHECK_GRAD([](const TensorList& in) { return TensorList{in[0].transpose(0, 2).mean({1}, true)}; }, y);
+  CHECK_GRAD([](const TensorList& in) { return TensorList{in[0].transpose(0, 2).mean({1}, true)}; },
+             y);
   CHECK_GRADGRAD([](const TensorList& in) { return TensorList{(in[0] * in[0]).sum({1})}; }, y);
 }
 

@@ -97,7 +97,10 @@ const std::map<std::string, Op>& ops() {
       {"gelu_tanh", [](Inputs& t) { return gelu(t["x"], /*approximate=*/true); }},
       {"clamp", [](Inputs& t) { return clamp(t["x"], -0.5, 0.8); }},
       {"abs", [](Inputs& t) { return abs(t["x"]); }},
-      {"sum_dims", [](Inputs& t) { return t["x"].sum({0, 2}); }},
+      {"sum_dims",
+       [](Inputs& t) {
+         return t["x"].sum({0, 2});
+       }},
       {"mean_keepdim", [](Inputs& t) { return t["x"].mean({1}, true); }},
       {"var_unbiased", [](Inputs& t) { return ember::var(t["x"], {1}); }},
       {"std_biased", [](Inputs& t) { return ember::std(t["x"], {0}, /*unbiased=*/false); }},
@@ -114,9 +117,7 @@ const std::map<std::string, Op>& ops() {
       {"matmul_vec", [](Inputs& t) { return matmul(t["a"], t["b"]); }},
       {"cross_entropy", [](Inputs& t) { return cross_entropy(t["logits"], t["target"]); }},
       {"cross_entropy_smooth",
-       [](Inputs& t) {
-         return cross_entropy(t["logits"], t["target"], {.label_smoothing = 0.1});
-       }},
+       [](Inputs& t) { return cross_entropy(t["logits"], t["target"], {.label_smoothing = 0.1}); }},
       {"cross_entropy_sum",
        [](Inputs& t) {
          return cross_entropy(t["logits"], t["target"], {.reduction = Reduction::Sum});
@@ -124,14 +125,31 @@ const std::map<std::string, Op>& ops() {
       {"mse", [](Inputs& t) { return mse_loss(t["a"], t["b"]); }},
       {"bce_logits", [](Inputs& t) { return binary_cross_entropy_with_logits(t["x"], t["y"]); }},
       {"conv2d",
-       [](Inputs& t) { return conv2d(t["x"], t["w"], t["b"], {2, 1}, {1, 1}, {1, 2}); }},
-      {"unfold", [](Inputs& t) { return unfold(t["x"], {2, 3}, 1, 1, {2, 1}); }},
+       [](Inputs& t) {
+         return conv2d(t["x"], t["w"], t["b"], {2, 1}, {1, 1}, {1, 2});
+       }},
+      {"unfold",
+       [](Inputs& t) {
+         return unfold(t["x"], {2, 3}, 1, 1, {2, 1});
+       }},
       {"embedding", [](Inputs& t) { return embedding(t["w"], t["idx"]); }},
       {"gather", [](Inputs& t) { return gather(t["x"], 1, t["idx"]); }},
-      {"cat", [](Inputs& t) { return cat({t["a"], t["b"]}, 1); }},
-      {"stack", [](Inputs& t) { return stack({t["a"], t["b"]}, 1); }},
-      {"roll", [](Inputs& t) { return roll(t["x"], {1, -2}, {0, 1}); }},
-      {"pad", [](Inputs& t) { return pad(t["x"], {1, 2, 0, 1}, 0.5); }},
+      {"cat",
+       [](Inputs& t) {
+         return cat({t["a"], t["b"]}, 1);
+       }},
+      {"stack",
+       [](Inputs& t) {
+         return stack({t["a"], t["b"]}, 1);
+       }},
+      {"roll",
+       [](Inputs& t) {
+         return roll(t["x"], {1, -2}, {0, 1});
+       }},
+      {"pad",
+       [](Inputs& t) {
+         return pad(t["x"], {1, 2, 0, 1}, 0.5);
+       }},
       {"tril", [](Inputs& t) { return tril(t["x"], -1); }},
   };
   return table;

@@ -39,7 +39,8 @@ double train_step(Run& r, int64_t step) {
 }
 
 std::string temp_path(const char* name) {
-  return (std::filesystem::temp_directory_path() / fmt::format("ember-test-{}-{}", name, ::getpid()))
+  return (std::filesystem::temp_directory_path() /
+          fmt::format("ember-test-{}-{}", name, ::getpid()))
       .string();
 }
 

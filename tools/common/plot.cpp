@@ -34,10 +34,14 @@ struct Range {
 std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else
+      out += c;
   }
   return out;
 }
@@ -64,18 +68,22 @@ void write_svg_chart(const std::string& path, const std::string& title, const st
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
-      "fill=\"white\"/>\n<text x=\"{}\" y=\"24\" font-size=\"15\" text-anchor=\"middle\">{}</text>\n",
+      "fill=\"white\"/>\n<text x=\"{}\" y=\"24\" font-size=\"15\" "
+      "text-anchor=\"middle\">{}</text>\n",
       kWidth, kHeight, kWidth / 2, escape(title));
-  svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n",
-                     kLeft, kTop, pw, ph);
+  svg += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n", kLeft,
+      kTop, pw, ph);
   for (int i = 0; i <= 5; ++i) {  // ticks and grid
     const double fx = xr.lo + (xr.hi - xr.lo) * i / 5, fl = left.lo + (left.hi - left.lo) * i / 5;
-    svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#eee\"/>"
-                       "<text x=\"{0}\" y=\"{3}\" text-anchor=\"middle\">{4:.4g}</text>\n",
-                       px(fx), kTop, kTop + ph, kTop + ph + 16, fx);
-    svg += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#eee\"/>"
-                       "<text x=\"{3}\" y=\"{4}\" text-anchor=\"end\">{5:.4g}</text>\n",
-                       kLeft, py(fl, left), kLeft + pw, kLeft - 6, py(fl, left) + 4, fl);
+    svg += fmt::format(
+        "<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#eee\"/>"
+        "<text x=\"{0}\" y=\"{3}\" text-anchor=\"middle\">{4:.4g}</text>\n",
+        px(fx), kTop, kTop + ph, kTop + ph + 16, fx);
+    svg += fmt::format(
+        "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#eee\"/>"
+        "<text x=\"{3}\" y=\"{4}\" text-anchor=\"end\">{5:.4g}</text>\n",
+        kLeft, py(fl, left), kLeft + pw, kLeft - 6, py(fl, left) + 4, fl);
     if (any_right) {
       const double fr = right.lo + (right.hi - right.lo) * i / 5;
       svg += fmt::format("<text x=\"{}\" y=\"{}\">{:.4g}</text>\n", kLeft + pw + 6,
@@ -84,13 +92,15 @@ void write_svg_chart(const std::string& path, const std::string& title, const st
   }
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", kLeft + pw / 2,
                      kHeight - 12, escape(x_label));
-  svg += fmt::format("<text x=\"16\" y=\"{0}\" transform=\"rotate(-90 16 {0})\" "
-                     "text-anchor=\"middle\">{1}</text>\n",
-                     kTop + ph / 2, escape(left_label));
+  svg += fmt::format(
+      "<text x=\"16\" y=\"{0}\" transform=\"rotate(-90 16 {0})\" "
+      "text-anchor=\"middle\">{1}</text>\n",
+      kTop + ph / 2, escape(left_label));
   if (any_right)
-    svg += fmt::format("<text x=\"{0}\" y=\"{1}\" transform=\"rotate(90 {0} {1})\" "
-                       "text-anchor=\"middle\">{2}</text>\n",
-                       kWidth - 14, kTop + ph / 2, escape(right_label));
+    svg += fmt::format(
+        "<text x=\"{0}\" y=\"{1}\" transform=\"rotate(90 {0} {1})\" "
+        "text-anchor=\"middle\">{2}</text>\n",
+        kWidth - 14, kTop + ph / 2, escape(right_label));
   int color = 0, legend = 0;
   for (const auto& s : series) {
     if (s.y.empty()) continue;
@@ -98,13 +108,15 @@ void write_svg_chart(const std::string& path, const std::string& title, const st
     std::string points;
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
       if (std::isfinite(s.y[i]))
-        points += fmt::format("{:.1f},{:.1f} ", px(s.x[i]), py(s.y[i], s.right_axis ? right : left));
+        points +=
+            fmt::format("{:.1f},{:.1f} ", px(s.x[i]), py(s.y[i], s.right_axis ? right : left));
     svg += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n",
                        c, points);
-    svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"3\" fill=\"{}\"/>"
-                       "<text x=\"{}\" y=\"{}\">{}{}</text>\n",
-                       kLeft + 10, kTop + 12 + 16 * legend, c, kLeft + 28, kTop + 16 + 16 * legend,
-                       escape(s.name), s.right_axis ? " (right axis)" : "");
+    svg += fmt::format(
+        "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"3\" fill=\"{}\"/>"
+        "<text x=\"{}\" y=\"{}\">{}{}</text>\n",
+        kLeft + 10, kTop + 12 + 16 * legend, c, kLeft + 28, kTop + 16 + 16 * legend, escape(s.name),
+        s.right_axis ? " (right axis)" : "");
     ++legend;
   }
   svg += "</svg>\n";
@@ -117,8 +129,8 @@ void write_svg_chart(const std::string& path, const std::string& title, const st
     out.flush();
     EMBER_CHECK(out.good(), "write_svg_chart: writing {} failed", tmp);
   }
-  EMBER_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "write_svg_chart: cannot rename {} to {}",
-              tmp, path);
+  EMBER_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0,
+              "write_svg_chart: cannot rename {} to {}", tmp, path);
 }
 
 }  // namespace ember::tools

@@ -15,8 +15,11 @@ namespace ember::tools {
 class ProgressBar {
  public:
   ProgressBar(std::string label, int64_t total)
-      : label_(std::move(label)), total_(total), tty_(isatty(fileno(stderr)) != 0),
-        start_(Clock::now()), last_(start_) {}
+      : label_(std::move(label)),
+        total_(total),
+        tty_(isatty(fileno(stderr)) != 0),
+        start_(Clock::now()),
+        last_(start_) {}
 
   // Call after each step; `tokens` is what the step processed (for tokens/s).
   void update(int64_t done, int64_t tokens, double loss, double lr) {
