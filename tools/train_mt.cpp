@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
               "BLEU {:.2f}  {}{}\n",
               r.epoch, r.step, r.train_loss, r.val_loss, std::exp(r.val_loss), r.val_bleu,
               tools::ProgressBar::clock(r.seconds), r.best ? "  (best)" : "");
+          std::fflush(stdout);
           std::ofstream(csv, std::ios::app)
               << fmt::format("{},{},{:.6f},{:.6f},{:.4f},{:.4f},{:.1f}\n", r.epoch, r.step,
                              r.train_loss, r.val_loss, std::exp(r.val_loss), r.val_bleu, r.seconds);

@@ -102,8 +102,8 @@ Tensor DecoderLayer::forward(const Tensor& x, const Tensor& memory, const Tensor
     if (!cross_weights)
       return dropout(cross_attn->forward(h, memory, memory, cross_mask, cross_cache), dropout_p,
                      train);
-    nn::AttentionResult r = cross_attn->forward_with_weights(h, memory, memory, cross_mask,
-                                                             cross_cache);
+    nn::AttentionResult r =
+        cross_attn->forward_with_weights(h, memory, memory, cross_mask, cross_cache);
     *cross_weights = std::move(r.weights);
     return dropout(r.output, dropout_p, train);
   };
@@ -204,10 +204,9 @@ Tensor Transformer::run_decoder(const Tensor& tokens, const Tensor& memory,
   Tensor x = embed(*tgt_embed, tokens, offset);
   if (cross_weights) cross_weights->assign(decoder_layers_.size(), Tensor());
   for (size_t i = 0; i < decoder_layers_.size(); ++i)
-    x = decoder_layers_[i]->forward(x, memory, src_pad_mask, tgt_pad_mask,
-                                    state ? &state->self_attn[i] : nullptr,
-                                    state ? &state->cross_attn[i] : nullptr,
-                                    cross_weights ? &(*cross_weights)[i] : nullptr);
+    x = decoder_layers_[i]->forward(
+        x, memory, src_pad_mask, tgt_pad_mask, state ? &state->self_attn[i] : nullptr,
+        state ? &state->cross_attn[i] : nullptr, cross_weights ? &(*cross_weights)[i] : nullptr);
   if (decoder_norm) x = decoder_norm->forward(x);
   return linear(x, output_weight(), output_bias());
 }
@@ -230,8 +229,8 @@ DecoderOutput Transformer::decode_with_attention(const Tensor& tgt_in, const Ten
                                                  const Tensor& src_pad_mask) const {
   check_decode_inputs("Transformer::decode_with_attention", tgt_in, memory, src_pad_mask);
   DecoderOutput out;
-  out.logits = run_decoder(tgt_in, memory, src_pad_mask, pad_mask(tgt_in), 0, nullptr,
-                           &out.cross_weights);
+  out.logits =
+      run_decoder(tgt_in, memory, src_pad_mask, pad_mask(tgt_in), 0, nullptr, &out.cross_weights);
   return out;
 }
 

@@ -70,7 +70,7 @@ AttentionMap Translator::translate_with_attention(const std::string& sentence,
   const std::vector<int64_t> source = source_ids(sentence);
   const Tensor src = data::pad_sequences({source});
   std::vector<int64_t> target = options.beam_size <= 1 ? greedy_decode(*model_, src, options)[0]
-                                                        : beam_search(*model_, src, options)[0];
+                                                       : beam_search(*model_, src, options)[0];
   AttentionMap map;
   map.translation = tokenizers_.tgt->decode(target);
   // A translation cut at max_len leaves no room for the <eos> step in the positional table.

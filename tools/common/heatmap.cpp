@@ -1,5 +1,7 @@
 #include "heatmap.h"
 
+#include "svg.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -21,41 +23,6 @@ constexpr double kScaleWidth = 14, kScaleGap = 18, kScaleTextWidth = 48;
 constexpr size_t kMaxLabelChars = 24;
 constexpr int kLow[3] = {255, 255, 255}, kHigh[3] = {8, 48, 107};  // white to dark blue
 
-size_t code_points(std::string_view s) {
-  size_t pos = 0, n = 0;
-  while (pos < s.size()) data::utf8::next(s, pos), ++n;
-  return n;
-}
-
-// Text safe inside an XML element or attribute: markup characters escaped, control characters
-// (not allowed in XML 1.0) and malformed UTF-8 replaced by U+FFFD; longer than max_chars code
-// points, it is cut to max_chars - 1 and an ellipsis.
-std::string xml_text(std::string_view s, size_t max_chars = std::string_view::npos) {
-  const size_t keep = code_points(s) > max_chars ? max_chars - 1 : std::string_view::npos;
-  std::string out;
-  size_t pos = 0;
-  for (size_t chars = 0; pos < s.size() && chars < keep; ++chars) {
-    const size_t start = pos;
-    const char32_t c = data::utf8::next(s, pos);
-    if (c == data::utf8::kInvalid || (c < 0x20 && c != '\t') || c == 0x7F)
-      out += "\uFFFD";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '&')
-      out += "&amp;";
-    else if (c == '"')
-      out += "&quot;";
-    else if (c == '\'')
-      out += "&apos;";
-    else
-      out.append(s.substr(start, pos - start));
-  }
-  if (pos < s.size()) out += "\u2026";
-  return out;
-}
-
 // Estimated drawn width of a label after shortening.
 double label_width(const std::string& label) {
   return static_cast<double>(std::min(code_points(label), kMaxLabelChars)) * kCharWidth;
@@ -67,25 +34,6 @@ std::string shade(double t) {
     rgb[i] =
         static_cast<int>(std::lround(kLow[i] + (kHigh[i] - kLow[i]) * std::clamp(t, 0.0, 1.0)));
   return fmt::format("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2]);
-}
-
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    EMBER_CHECK(out.good(), "write_svg_heatmap: cannot write {}", tmp);
-    out << text;
-    out.flush();
-    if (!out.good()) {
-      out.close();
-      std::remove(tmp.c_str());
-      fail("write_svg_heatmap: writing {} failed", tmp);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail("write_svg_heatmap: cannot rename {} to {}", tmp, path);
-  }
 }
 
 }  // namespace
@@ -177,7 +125,7 @@ void write_svg_heatmap(const std::string& path, const HeatMap& map) {
       shade(0), shade(1), scale_x, top, kScaleWidth, scale_h, scale_x + kScaleWidth + 4,
       top + kFontSize * 0.8, hi, scale_x + kScaleWidth + 4, top + scale_h, lo);
   svg += "</svg>\n";
-  write_atomically(path, svg);
+  write_file_atomically(path, svg, "write_svg_heatmap");
 }
 
 }  // namespace ember::tools

@@ -1,5 +1,7 @@
 #include "plot.h"
 
+#include "svg.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -31,21 +33,6 @@ struct Range {
   }
 };
 
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '&')
-      out += "&amp;";
-    else
-      out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 void write_svg_chart(const std::string& path, const std::string& title, const std::string& x_label,
@@ -70,7 +57,7 @@ void write_svg_chart(const std::string& path, const std::string& title, const st
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
       "fill=\"white\"/>\n<text x=\"{}\" y=\"24\" font-size=\"15\" "
       "text-anchor=\"middle\">{}</text>\n",
-      kWidth, kHeight, kWidth / 2, escape(title));
+      kWidth, kHeight, kWidth / 2, xml_text(title));
   svg += fmt::format(
       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n", kLeft,
       kTop, pw, ph);
@@ -91,16 +78,16 @@ void write_svg_chart(const std::string& path, const std::string& title, const st
     }
   }
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", kLeft + pw / 2,
-                     kHeight - 12, escape(x_label));
+                     kHeight - 12, xml_text(x_label));
   svg += fmt::format(
       "<text x=\"16\" y=\"{0}\" transform=\"rotate(-90 16 {0})\" "
       "text-anchor=\"middle\">{1}</text>\n",
-      kTop + ph / 2, escape(left_label));
+      kTop + ph / 2, xml_text(left_label));
   if (any_right)
     svg += fmt::format(
         "<text x=\"{0}\" y=\"{1}\" transform=\"rotate(90 {0} {1})\" "
         "text-anchor=\"middle\">{2}</text>\n",
-        kWidth - 14, kTop + ph / 2, escape(right_label));
+        kWidth - 14, kTop + ph / 2, xml_text(right_label));
   int color = 0, legend = 0;
   for (const auto& s : series) {
     if (s.y.empty()) continue;
@@ -115,22 +102,13 @@ void write_svg_chart(const std::string& path, const std::string& title, const st
     svg += fmt::format(
         "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"3\" fill=\"{}\"/>"
         "<text x=\"{}\" y=\"{}\">{}{}</text>\n",
-        kLeft + 10, kTop + 12 + 16 * legend, c, kLeft + 28, kTop + 16 + 16 * legend, escape(s.name),
-        s.right_axis ? " (right axis)" : "");
+        kLeft + 10, kTop + 12 + 16 * legend, c, kLeft + 28, kTop + 16 + 16 * legend,
+        xml_text(s.name), s.right_axis ? " (right axis)" : "");
     ++legend;
   }
   svg += "</svg>\n";
 
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    EMBER_CHECK(out.good(), "write_svg_chart: cannot write {}", tmp);
-    out << svg;
-    out.flush();
-    EMBER_CHECK(out.good(), "write_svg_chart: writing {} failed", tmp);
-  }
-  EMBER_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0,
-              "write_svg_chart: cannot rename {} to {}", tmp, path);
+  write_file_atomically(path, svg, "write_svg_chart");
 }
 
 }  // namespace ember::tools
