@@ -12,21 +12,6 @@ namespace {
 
 constexpr const char* kOp = "cross_attention_map";
 
-// The map describes the model as it translates: no dropout. The caller's mode comes back.
-class EvalModeGuard {
- public:
-  explicit EvalModeGuard(Transformer& model) : model_(model), was_training_(model.is_training()) {
-    model_.eval();
-  }
-  ~EvalModeGuard() { model_.train(was_training_); }
-  EvalModeGuard(const EvalModeGuard&) = delete;
-  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
-
- private:
-  Transformer& model_;
-  bool was_training_;
-};
-
 void check_tokens(std::span<const int64_t> ids, const char* what, int64_t vocab, int64_t max_len) {
   EMBER_CHECK(!ids.empty(), "{}: the {} has no tokens", kOp, what);
   EMBER_CHECK(static_cast<int64_t>(ids.size()) <= max_len,
@@ -54,7 +39,7 @@ Tensor cross_attention_map(Transformer& model, std::span<const int64_t> source,
               options.head.value_or(0), c.heads, c.heads - 1);
   const int64_t layer = options.layer < 0 ? options.layer + layers : options.layer;
 
-  EvalModeGuard eval(model);
+  nn::EvalModeGuard eval(model);
   NoGradGuard no_grad;
   const TensorOptions ids_options(kInt64, model.output_weight().device());
   const auto S = static_cast<int64_t>(source.size()), T = static_cast<int64_t>(target.size());

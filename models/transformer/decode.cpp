@@ -17,21 +17,6 @@ namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-// Decoding runs in eval mode; the caller's mode comes back afterwards.
-class EvalModeGuard {
- public:
-  explicit EvalModeGuard(Transformer& model) : model_(model), was_training_(model.is_training()) {
-    model_.eval();
-  }
-  ~EvalModeGuard() { model_.train(was_training_); }
-  EvalModeGuard(const EvalModeGuard&) = delete;
-  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
-
- private:
-  Transformer& model_;
-  bool was_training_;
-};
-
 void check_inputs(const char* op, const Tensor& src, const DecodeOptions& o) {
   check_defined(op, src, "src");
   EMBER_CHECK(src.dtype() == kInt64 && src.dim() == 2 && src.size(0) > 0 && src.size(1) > 0,
@@ -111,7 +96,7 @@ std::vector<std::vector<int64_t>> greedy_decode(Transformer& model, const Tensor
                                                 const DecodeOptions& options) {
   check_inputs("greedy_decode", src, options);
   NoGradGuard no_grad;
-  EvalModeGuard eval(model);
+  nn::EvalModeGuard eval(model);
   const TransformerConfig& c = model.config();
   const int64_t B = src.size(0);
   const std::vector<int64_t> limits = length_limits(model, src, options);
@@ -149,7 +134,7 @@ std::vector<std::vector<Hypothesis>> beam_search_nbest(Transformer& model, const
                                                        const DecodeOptions& options) {
   check_inputs("beam_search", src, options);
   NoGradGuard no_grad;
-  EvalModeGuard eval(model);
+  nn::EvalModeGuard eval(model);
   const TransformerConfig& c = model.config();
   const int64_t B = src.size(0), K = options.beam_size, V = c.tgt_vocab;
   const double alpha = options.length_penalty;
