@@ -195,8 +195,12 @@ Tensor& div_(Tensor& self, const Tensor& other) {
 Tensor& masked_fill_(Tensor& self, const Tensor& mask, Scalar value) {
   check_writable("masked_fill_", self);
   if (needs_grad(self)) return commit("masked_fill_", self, masked_fill(self, mask, value));
-  const Tensor filled = masked_fill(self, mask, value);
-  raw_copy(self, filled);
+  check_fill_mask("masked_fill_", self, mask);
+  // In place, one pass: no temporary the size of self.
+  visit_dtype(self.dtype(), [&]<typename T>() {
+    const T v = static_cast<T>(value);
+    cpu::binary_kernel<T, T, bool>(self, self, mask, [v](T a, bool m) { return m ? v : a; });
+  });
   self.storage()->bump_version("masked_fill_");
   return self;
 }

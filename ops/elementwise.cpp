@@ -257,18 +257,22 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
-  check_defined("masked_fill", x);
-  check_defined("masked_fill", mask, "mask");
-  EMBER_CHECK(mask.dtype() == kBool, "masked_fill: the mask must be a bool tensor, got {}",
+void check_fill_mask(std::string_view op, const Tensor& x, const Tensor& mask) {
+  check_defined(op, x);
+  check_defined(op, mask, "mask");
+  EMBER_CHECK(mask.dtype() == kBool, "{}: the mask must be a bool tensor, got {}", op,
               mask.describe());
-  const Shape shape = broadcast_shapes("masked_fill", x.sizes(), mask.sizes());
-  EMBER_CHECK(shape == x.sizes(),
-              "masked_fill: mask of shape {} does not broadcast to the input's shape {}",
+  EMBER_CHECK(broadcast_shapes(op, x.sizes(), mask.sizes()) == x.sizes(),
+              "{}: mask of shape {} does not broadcast to the input's shape {}", op,
               shape_str(mask.sizes()), shape_str(x.sizes()));
-  check_cpu("masked_fill", x);
-  EMBER_CHECK(mask.device() == x.device(), "masked_fill: mask on {} but input on {}", mask.device(),
+  check_cpu(op, x);
+  EMBER_CHECK(mask.device() == x.device(), "{}: mask on {} but input on {}", op, mask.device(),
               x.device());
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value) {
+  check_fill_mask("masked_fill", x, mask);
+  const Shape& shape = x.sizes();
   Tensor out = empty(shape, TensorOptions(x.dtype(), x.device()));
   visit_dtype(x.dtype(), [&]<typename T>() {
     const T v = static_cast<T>(value);

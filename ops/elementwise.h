@@ -52,6 +52,8 @@ Tensor logical_not(const Tensor& x);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 // x with `value` wherever the (broadcastable, bool) mask is true. -inf is a valid value.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, Scalar value);
+// Throws naming `op` unless `mask` is a bool tensor on x's device that broadcasts to x's shape.
+void check_fill_mask(std::string_view op, const Tensor& x, const Tensor& mask);
 
 // Sums `grad` over broadcast dims so it has `shape`: the backward of broadcasting.
 Tensor sum_to(const Tensor& grad, const Shape& shape);

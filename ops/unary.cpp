@@ -163,7 +163,7 @@ Tensor relu(const Tensor& x) {
   if (auto node = make_node("relu", {x}, {out}))
     node->backward = [r = SavedTensor(out)](const TensorList& g) {
       const Tensor y = r.unpack();
-      return TensorList{g[0] * gt(y, wrap_scalar(0, y)).to(g[0].dtype())};
+      return TensorList{where(gt(y, wrap_scalar(0, y)), g[0], wrap_scalar(0, g[0]))};
     };
   return out;
 }
